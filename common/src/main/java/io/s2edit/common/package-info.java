@@ -1,0 +1,1 @@
+package io.s2edit.common;
