@@ -136,7 +136,7 @@ public final class DdimScheduler {
         return x0.mul(a).add(noise.mul(s));
     }
 
-    /** alpha-bar in fp32, as diffusers: betas = linspace(sqrt(b0), sqrt(b1), T)^2 (scaled_linear). */
+    /** alpha-bar in fp32 as diffusers computes it: betas = linspace(sqrt(b0), sqrt(b1), T)^2 (scaled_linear). */
     private static float[] alphasCumprod(SchedulerConfig c) {
         int n = c.numTrainTimesteps();
         boolean scaled = c.betaSchedule().equals("scaled_linear");
@@ -144,11 +144,11 @@ public final class DdimScheduler {
         float end = scaled ? (float) Math.sqrt(c.betaEnd()) : (float) c.betaEnd();
         float[] betas = Linspace.fp32(start, end, n);
         float[] out = new float[n];
-        float product = 1f;
+        double product = 1; // torch's CPU cumprod accumulates fp32 in double
         for (int i = 0; i < n; i++) {
             float beta = scaled ? betas[i] * betas[i] : betas[i];
             product *= 1f - beta;
-            out[i] = product;
+            out[i] = (float) product;
         }
         return out;
     }
