@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The diffusers {@code AutoencoderKL} config ({@code vae/config.json}) as far as SD v1.x uses it.
@@ -103,9 +104,9 @@ public record VaeConfig(
         return new VaeConfig(
                 root.path("in_channels").asInt(3),
                 root.path("out_channels").asInt(3),
-                ints(root.path("block_out_channels"), List.of(64)),
-                strings(root.path("down_block_types"), List.of("DownEncoderBlock2D")),
-                strings(root.path("up_block_types"), List.of("UpDecoderBlock2D")),
+                list(root.path("block_out_channels"), List.of(64), JsonNode::asInt),
+                list(root.path("down_block_types"), List.of("DownEncoderBlock2D"), JsonNode::asText),
+                list(root.path("up_block_types"), List.of("UpDecoderBlock2D"), JsonNode::asText),
                 root.path("layers_per_block").asInt(1),
                 root.path("latent_channels").asInt(4),
                 root.path("norm_num_groups").asInt(32),
@@ -116,21 +117,12 @@ public record VaeConfig(
                 root.path("mid_block_add_attention").asBoolean(true));
     }
 
-    private static List<Integer> ints(JsonNode node, List<Integer> fallback) {
+    private static <T> List<T> list(JsonNode node, List<T> fallback, Function<JsonNode, T> element) {
         if (!node.isArray()) {
             return fallback;
         }
-        List<Integer> out = new ArrayList<>();
-        node.forEach(n -> out.add(n.asInt()));
-        return out;
-    }
-
-    private static List<String> strings(JsonNode node, List<String> fallback) {
-        if (!node.isArray()) {
-            return fallback;
-        }
-        List<String> out = new ArrayList<>();
-        node.forEach(n -> out.add(n.asText()));
+        List<T> out = new ArrayList<>();
+        node.forEach(n -> out.add(element.apply(n)));
         return out;
     }
 }
