@@ -11,6 +11,7 @@ import io.s2edit.engine.nn.Parameter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -114,6 +115,24 @@ public final class ClipTextModel extends Module implements AutoCloseable {
     /** ids [B, T] int64, eosIndex [B] (each sequence's EOS position) -> last hidden state [B, T, D] and pooled [B, D]. */
     public ClipTextOutput forward(NDArray ids, int[] eosIndex) {
         return forward(ids, eosIndex, false);
+    }
+
+    /** Encodes tokenized prompts (one batch, ids made in {@code manager}), pooling at each {@link TokenIds#eosIndex()}. */
+    public ClipTextOutput forward(List<TokenIds> prompts, NDManager manager) {
+        int t = prompts.get(0).size();
+        long[] ids = new long[prompts.size() * t];
+        int[] eos = new int[prompts.size()];
+        for (int b = 0; b < prompts.size(); b++) {
+            TokenIds prompt = prompts.get(b);
+            if (prompt.size() != t) {
+                throw new IllegalArgumentException("prompt " + b + " has " + prompt.size() + " ids, prompt 0 has " + t);
+            }
+            for (int i = 0; i < t; i++) {
+                ids[b * t + i] = prompt.idAt(i);
+            }
+            eos[b] = prompt.eosIndex();
+        }
+        return forward(manager.create(ids, new Shape(prompts.size(), t)), eos); // ids [B, T]
     }
 
     /** As {@link #forward(NDArray, int[])}, also returning every layer's hidden state when asked. */

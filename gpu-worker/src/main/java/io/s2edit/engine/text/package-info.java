@@ -1,6 +1,9 @@
 /**
  * CLIP's text tokenizer for SD v1.x: prompt to 77 token ids, identical to transformers 5's
- * {@code CLIPTokenizer} ({@link io.s2edit.engine.text.ClipTokenizer} is the entry point).
+ * {@code CLIPTokenizer} ({@link io.s2edit.engine.text.ClipTokenizer} is the entry point), and
+ * the text encoder, identical to transformers 5's {@code CLIPTextModel}
+ * ({@link io.s2edit.engine.text.ClipTextModel}: ids to the UNet's encoder_hidden_states and the
+ * pooled vector at the EOS position; new token rows appended with {@code addTokenEmbeddings}).
  *
  * <p>Facts the rest of the engine relies on:
  * <ul>
