@@ -10,34 +10,27 @@ import java.util.List;
  */
 public final class CrossAttnUpBlock2D extends UpBlock {
 
-    private final ModuleList<ResnetBlock2D> resnets;
     private final ModuleList<Transformer2DModel> attentions;
-    private final ModuleList<Upsample2D> upsamplers;
+    private final ModuleList<ResnetBlock2D> resnets;
 
     public CrossAttnUpBlock2D(BlockSpec spec) {
-        this.resnets = child("resnets", new ModuleList<>());
         this.attentions = child("attentions", new ModuleList<>());
+        this.resnets = child("resnets", new ModuleList<>());
         for (int i = 0; i < spec.layers(); i++) {
-            int skip = i == spec.layers() - 1 ? spec.inChannels() : spec.outChannels();
-            int in = i == 0 ? spec.prevOutputChannels() : spec.outChannels();
-            resnets.add(spec.resnet(in + skip, spec.outChannels()));
+            resnets.add(resnet(spec, i));
             attentions.add(spec.transformer());
         }
-        this.upsamplers = spec.resample() ? child("upsamplers", new ModuleList<>()) : null;
-        if (upsamplers != null) {
-            upsamplers.add(new Upsample2D(spec.outChannels()));
-        }
+        addUpsampler(spec);
     }
 
     @Override
     public NDArray forward(NDArray x, List<NDArray> skips, NDArray temb, NDArray encoderHiddenStates,
             long[] upsampleSize) {
         for (int i = 0; i < resnets.size(); i++) {
-            NDArray skip = skips.get(skips.size() - 1 - i);
-            x = resnets.get(i).forward(x.concat(skip, 1), temb); // [B, Co, H, W]
+            x = resnets.get(i).forward(withSkip(x, skips, i), temb); // [B, Co, H, W]
             x = attentions.get(i).forward(x, encoderHiddenStates);
         }
-        return upsamplers == null ? x : upsamplers.get(0).forward(x, upsampleSize);
+        return finish(x, upsampleSize);
     }
 
     @Override

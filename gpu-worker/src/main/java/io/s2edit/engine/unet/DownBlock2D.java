@@ -9,17 +9,13 @@ import java.util.List;
 public final class DownBlock2D extends DownBlock {
 
     private final ModuleList<ResnetBlock2D> resnets;
-    private final ModuleList<Downsample2D> downsamplers;
 
     public DownBlock2D(BlockSpec spec) {
         this.resnets = child("resnets", new ModuleList<>());
         for (int i = 0; i < spec.layers(); i++) {
             resnets.add(spec.resnet(i == 0 ? spec.inChannels() : spec.outChannels(), spec.outChannels()));
         }
-        this.downsamplers = spec.resample() ? child("downsamplers", new ModuleList<>()) : null;
-        if (downsamplers != null) {
-            downsamplers.add(new Downsample2D(spec.outChannels(), spec.downsamplePadding()));
-        }
+        addDownsampler(spec);
     }
 
     @Override
@@ -29,15 +25,11 @@ public final class DownBlock2D extends DownBlock {
             x = resnet.forward(x, temb); // [B, Co, H, W]
             skips.add(x);
         }
-        if (downsamplers != null) {
-            x = downsamplers.get(0).forward(x); // [B, Co, H/2, W/2]
-            skips.add(x);
-        }
-        return new Output(x, skips);
+        return finish(x, skips);
     }
 
     @Override
-    public int skipCount() {
-        return resnets.size() + (downsamplers == null ? 0 : 1);
+    public int resnetCount() {
+        return resnets.size();
     }
 }

@@ -140,6 +140,29 @@ class UnetParityTest {
         }
     }
 
+    /**
+     * The options the shared checkpoints leave at their SD v1 defaults (linear projections, a
+     * per-block head list, 2 transformer layers, flip_sin_to_cos false + freq_shift 1, mid scale
+     * 1.5, fp16 weights), one timestep per batch element, and a 10x14 latent whose odd skip maps
+     * make diffusers pass explicit upsample sizes (3 -> 5, 4 -> 7). Fixture:
+     * src/test/python/make_unet_variant_reference.py.
+     */
+    @org.junit.jupiter.api.Test
+    void variantConfigWithOddLatentMatchesDiffusers() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager();
+                UNet2DConditionModel unet = UNet2DConditionModel.load(resource("unet/variant"), manager);
+                SafeTensors ref = SafeTensors.open(resource("unet/variant/reference.safetensors"));
+                NDScope scope = new NDScope()) {
+            assertEquals(List.of(2, 4, 4), unet.config().attentionHeads());
+            assertTrue(unet.config().useLinearProjection());
+            NDArray eps = unet.forward(ref.load("sample", manager), ref.load("timesteps", manager),
+                    ref.load("encoder_hidden_states", manager));
+            float error = maxAbsDiff(eps, ref.load("out", manager));
+            System.out.printf("[UnetParityTest] variant %s: max|err|=%.2e%n", eps.getShape(), error);
+            assertTrue(error <= FORWARD_TOLERANCE, "variant: max abs error " + error);
+        }
+    }
+
     private static String compareGradient(String checkpoint, String name, NDArray grad, NDArray expected) {
         float error = maxAbsDiff(grad, expected);
         float scale = Math.max(maxAbs(expected), 1e-3f);
