@@ -378,7 +378,7 @@ def build(tok, public):
         "about": "Prompt-to-Prompt token-level reference (tools/reference/p2p_aligners.py): an independent"
                  " re-implementation of google/prompt-to-prompt's get_word_inds, get_replacement_mapper,"
                  " get_refinement_mapper, get_equalizer (null_text_w_ptp.ipynb), get_time_words_attention_alpha"
-                 " and LocalBlend word selection" + (", checked equal to the public files" if public else ""),
+                 " and LocalBlend word selection; the same bytes with or without --check-against",
         "tokenizer": "transformers CLIPTokenizer from reference/tiny/tokenizer + add_tokens(['[I]', '[A]'])",
         "max_len": MAX_LEN,
         "layout": {
