@@ -61,6 +61,16 @@ final class AddedVocabulary {
         return byContent.get(content);
     }
 
+    /** The token with {@code id}, or {@code null}; the first added wins if two share an id. */
+    AddedToken byId(int id) {
+        for (AddedToken token : byContent.values()) {
+            if (token.id() == id) {
+                return token;
+            }
+        }
+        return null;
+    }
+
     /** The largest id among the added tokens, or -1 when there are none. */
     int maxId() {
         return byContent.values().stream().mapToInt(AddedToken::id).max().orElse(-1);

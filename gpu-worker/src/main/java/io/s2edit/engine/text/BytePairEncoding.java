@@ -26,6 +26,7 @@ final class BytePairEncoding {
     static final String END_OF_WORD = "</w>";
 
     private final Map<String, Integer> vocab;
+    private final String[] tokens; // id -> token; null where no token has the id
     private final Map<String, Integer> mergeRanks; // "left right" -> line index
     private final int unknownId;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
@@ -39,6 +40,8 @@ final class BytePairEncoding {
      */
     BytePairEncoding(Map<String, Integer> vocab, List<String> merges, int unknownId) {
         this.vocab = Map.copyOf(vocab);
+        this.tokens = new String[vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
+        vocab.forEach((token, id) -> tokens[id] = token);
         this.unknownId = unknownId;
         Map<String, Integer> ranks = new HashMap<>(merges.size() * 2);
         for (int rank = 0; rank < merges.size(); rank++) {
@@ -67,6 +70,11 @@ final class BytePairEncoding {
     /** The id of {@code token}, or {@code null} when the vocabulary lacks it. */
     Integer idOf(String token) {
         return vocab.get(token);
+    }
+
+    /** The token with {@code id}, e.g. {@code "lady</w>"}, or {@code null} when no token has it. */
+    String tokenOf(int id) {
+        return id >= 0 && id < tokens.length ? tokens[id] : null;
     }
 
     /** The ids of one byte-encoded word (see {@link ByteEncoder}); cached. */

@@ -107,6 +107,46 @@ public final class ClipTokenizer {
         return id;
     }
 
+    /**
+     * One token as text, as transformers 5's {@code tokenizer.decode([id])} gives it (the text
+     * Prompt-to-Prompt's {@code get_word_inds} measures words with): a vocabulary token is
+     * byte-decoded (a piece of a multi-byte character becomes U+FFFD, see
+     * {@link ByteEncoder#decode}), its {@code </w>} becomes a space and surrounding white space
+     * is stripped ({@code "lady</w>"} to {@code "lady"}); an added token gives its content, in
+     * the cleaned (lowercased) form for normalized tokens, as HF stores them ({@code [I]} gives
+     * {@code "[i]"}); {@code <|endoftext|>} gives itself.
+     *
+     * @throws IllegalArgumentException if no token has {@code id}
+     */
+    public String decodeToken(int id) {
+        AddedToken addedToken = added.byId(id);
+        if (addedToken != null) {
+            return addedToken.normalized() ? ClipTextCleaner.clean(addedToken.content()) : addedToken.content();
+        }
+        String token = bpe.tokenOf(id);
+        if (token == null) {
+            throw new IllegalArgumentException("no token has id " + id + "; ids are 0.." + (vocabSize() - 1));
+        }
+        return stripWhitespace(ByteEncoder.decode(token).replace(BytePairEncoding.END_OF_WORD, " "));
+    }
+
+    /** Python's {@code str.strip()}: drops leading and trailing characters that {@code isspace()}. */
+    private static String stripWhitespace(String text) {
+        int start = 0;
+        int end = text.length();
+        while (start < end && isPythonSpace(text.charAt(start))) {
+            start++;
+        }
+        while (end > start && isPythonSpace(text.charAt(end - 1))) {
+            end--;
+        }
+        return text.substring(start, end);
+    }
+
+    private static boolean isPythonSpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
+    }
+
     /** Tokens the prompt encodes to, start and end tokens included; never throws for length. */
     public int tokenCount(String prompt) {
         return contentIds(prompt).length + 2;

@@ -74,6 +74,18 @@ class ClipTokenizerTest {
     }
 
     @Test
+    void decodeTokenGivesTheTextTransformersDecodesOneIdTo() {
+        tokenizer.addTokens("[I]");
+        assertEquals("lady", tokenizer.decodeToken(LADY)); // "lady</w>": end-of-word marker and space dropped
+        assertEquals("hippo", tokenizer.decodeToken(28398)); // no </w>: a word's first piece
+        assertEquals("[i]", tokenizer.decodeToken(49408)); // normalized added tokens are stored lowercased
+        assertEquals("<|endoftext|>", tokenizer.decodeToken(EOS));
+        assertEquals("\uFFFD", tokenizer.decodeToken(171)); // "ï" = byte EF: a third of a character
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> tokenizer.decodeToken(49409));
+        assertTrue(e.getMessage().contains("49409"), e.getMessage());
+    }
+
+    @Test
     void positionsOfFindsIdentityTokenAndObjectWord() {
         tokenizer.addTokens("[I]", "[A]");
         String prompt = "a photo of a [I] lady";
