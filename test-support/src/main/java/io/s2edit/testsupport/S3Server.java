@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * back end, in a <em>child process</em> so its Jetty and Guava never meet ours. Path-style
  * requests, AWS signature v2 or v4, credentials {@link #ACCESS_KEY} / {@link #SECRET_KEY}.
  *
- * <p>The jar is found at the system property {@code s2edit.s3proxy.jar} (the root pom's
+ * <p>The jar is found at the system property {@code testsupport.s3proxy.jar} (the root pom's
  * {@code s3proxy-server-jar} execution copies it and surefire sets the property), else in the
  * local Maven repository.
  */
@@ -115,7 +115,7 @@ public final class S3Server implements AutoCloseable {
     }
 
     static Path locateJar() {
-        String configured = System.getProperty("s2edit.s3proxy.jar");
+        String configured = System.getProperty("testsupport.s3proxy.jar");
         if (configured != null && Files.isRegularFile(Path.of(configured))) {
             return Path.of(configured);
         }
@@ -126,7 +126,7 @@ public final class S3Server implements AutoCloseable {
         if (Files.isRegularFile(jar)) {
             return jar;
         }
-        throw new IllegalStateException("s3proxy jar not found (system property s2edit.s3proxy.jar="
+        throw new IllegalStateException("s3proxy jar not found (system property testsupport.s3proxy.jar="
                 + configured + ", nor " + jar + "); declare maven-dependency-plugin in the module's build/plugins so "
                 + "the parent's s3proxy-server-jar execution copies it");
     }
