@@ -105,11 +105,16 @@ public class OutboxRelay {
             } while (sent == config.outbox().batchSize());
         } catch (Exception e) {
             closeProducer();
-            long now = System.currentTimeMillis();
-            if (now - lastFailureLog > 30_000) {
-                lastFailureLog = now;
-                LOG.warnf("outbox relay cannot publish yet (will keep trying): %s", e.toString());
-            }
+            logFailure(e.toString());
+        }
+    }
+
+    /** At most one warning per 30 s while Kafka is away. */
+    private void logFailure(String why) {
+        long now = System.currentTimeMillis();
+        if (now - lastFailureLog > 30_000) {
+            lastFailureLog = now;
+            LOG.warnf("outbox relay cannot publish yet (will keep trying; %d rows waiting): %s", pending, why);
         }
     }
 
@@ -152,6 +157,7 @@ public class OutboxRelay {
                 } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
                     row.attempts++;
                     row.lastError = e.getCause() == null ? e.toString() : e.getCause().toString();
+                    logFailure(row.lastError);
                     closeProducer();
                     break;
                 }
