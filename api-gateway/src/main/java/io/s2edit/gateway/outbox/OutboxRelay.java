@@ -131,40 +131,58 @@ public class OutboxRelay {
                 return 0;
             }
             KafkaProducer<String, String> p = producer();
-            List<OutboxEntity> sending = new ArrayList<>();
-            List<Future<RecordMetadata>> acks = new ArrayList<>();
             Instant now = Instant.now();
+            List<OutboxEntity> sending = new ArrayList<>();
             for (OutboxEntity row : rows) {
                 JobEntity job = JobEntity.findById(row.jobId);
                 if (job != null && job.status.terminal()) {
                     row.publishedAt = now;
                     row.lastError = "not published: job " + job.status.wireName() + " before publication";
-                    continue;
+                } else {
+                    sending.add(row);
                 }
-                sending.add(row);
-                acks.add(p.send(new ProducerRecord<>(row.topic, row.messageKey, row.payload)));
             }
-            p.flush();
+            // The first record goes alone: while Kafka is away each send waits max.block.ms, and
+            // one wait per round is enough to learn it. The rest are pipelined.
             int done = 0;
+            List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (int i = 0; i < sending.size(); i++) {
                 OutboxEntity row = sending.get(i);
-                try {
-                    acks.get(i).get(config.outbox().sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                    row.publishedAt = Instant.now();
-                    row.attempts++;
-                    done++;
-                    registry.counter("s2edit.outbox.published", "topic", row.topic).increment();
-                } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
-                    row.attempts++;
-                    row.lastError = e.getCause() == null ? e.toString() : e.getCause().toString();
-                    logFailure(row.lastError);
-                    closeProducer();
+                acks.add(p.send(new ProducerRecord<>(row.topic, row.messageKey, row.payload)));
+                if (i == 0 && !acked(row, acks.get(0))) {
+                    return rows.size() - sending.size();
+                }
+            }
+            for (int i = 0; i < sending.size(); i++) {
+                OutboxEntity row = sending.get(i);
+                if (i > 0 && !acked(row, acks.get(i))) {
                     break;
                 }
+                done++;
             }
             pending -= done;
             return rows.size();
         });
+    }
+
+    /** Waits for one record's ack and marks its row; false (and a fresh producer next round) on failure. */
+    private boolean acked(OutboxEntity row, Future<RecordMetadata> ack) {
+        row.attempts++;
+        try {
+            ack.get(config.outbox().sendTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            row.publishedAt = Instant.now();
+            row.lastError = null;
+            registry.counter("s2edit.outbox.published", "topic", row.topic).increment();
+            return true;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            row.lastError = e.getCause() == null ? e.toString() : e.getCause().toString();
+            logFailure(row.lastError);
+            closeProducer();
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("outbox relay interrupted", e);
+        }
     }
 
     private void createTopics() throws Exception {
