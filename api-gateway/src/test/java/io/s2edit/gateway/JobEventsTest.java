@@ -96,6 +96,23 @@ class JobEventsTest {
         assertEquals(10, editJob.options().steps());
         assertEquals(5.0, editJob.options().guidance());
 
+        // a later edit of the same identity is released at once, with the inversion's steps and guidance
+        String identity = editJob.identityId().toString();
+        String later = given().contentType("application/json")
+                .body("{\"options\": {\"target_prompts\": [\"a photo of a [I] lady wearing glasses\"], \"seed\": 3}}")
+                .post("/v1/identities/" + identity + "/edits").then().statusCode(202)
+                .body("jobs[0].parent_id", equalTo(inv.toString()))
+                .body("jobs[0].waiting", equalTo(false))
+                .extract().path("jobs[0].id");
+        EditJob laterJob = Worker.awaitJob(Topics.EDIT, UUID.fromString(later), EditJob.class, WAIT);
+        assertEquals(10, laterJob.options().steps());
+        assertEquals(3L, laterJob.options().seed());
+        assertEquals(ft, laterJob.fineTuneJobId());
+        given().contentType("application/json")
+                .body("{\"options\": {\"target_prompts\": [\"a photo of a [I] lady\"], \"steps\": 50}}")
+                .post("/v1/identities/" + identity + "/edits").then().statusCode(422)
+                .body("field", equalTo("options.steps"));
+
         // the worker writes the images, then reports them; the gateway streams them back
         byte[] png0 = Fixtures.png(32, 32, 77);
         try (S3Client s3 = s3()) {
@@ -113,7 +130,7 @@ class JobEventsTest {
         // the stored source is the uploaded PNG
         given().get("/v1/identities/" + editJob.identityId() + "/source").then().statusCode(200).contentType("image/png");
         given().get("/v1/identities/" + editJob.identityId()).then().statusCode(200)
-                .body("jobs.size()", equalTo(3)).body("object_word", equalTo("lady"));
+                .body("jobs.size()", equalTo(4)).body("object_word", equalTo("lady"));
     }
 
     @Test
