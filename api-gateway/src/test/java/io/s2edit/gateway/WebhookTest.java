@@ -116,6 +116,33 @@ class WebhookTest {
     }
 
     @Test
+    void aDeliveryLeftByAnEarlierProcessIsSent() {
+        // as after a crash mid-send: a pending row whose claim has lapsed, 3 attempts behind it
+        String jobId = Fixtures.postIdentity(Fixtures.fields(), Fixtures.png(20, 20, 53)).then().statusCode(202)
+                .extract().path("jobs[0].id");
+        String deliveryId = "msg_" + jobId + "_completed";
+        QuarkusTransaction.requiringNew().run(() -> {
+            WebhookDeliveryEntity d = new WebhookDeliveryEntity();
+            d.id = deliveryId;
+            d.jobId = UUID.fromString(jobId);
+            d.event = "completed";
+            d.url = "http://127.0.0.1:" + server.getAddress().getPort() + "/hook";
+            d.payload = "{\"id\":\"" + jobId + "\",\"status\":\"failed\"}";
+            d.status = WebhookDeliveryEntity.PENDING;
+            d.attempts = 3;
+            d.createdAt = Instant.now().minusSeconds(600);
+            d.nextAttemptAt = Instant.now().minusSeconds(1);
+            d.persist();
+        });
+        completedCalls.set(1); // answer 204 at once
+        await().atMost(Duration.ofSeconds(20)).until(() -> received.stream().anyMatch(r -> r.id().equals(deliveryId)));
+        Received r = received.stream().filter(x -> x.id().equals(deliveryId)).findFirst().orElseThrow();
+        assertTrue(r.valid(), "signed with this attempt's timestamp");
+        await().atMost(Duration.ofSeconds(5)).until(() -> WebhookDeliveryEntity.DELIVERED.equals(QuarkusTransaction.requiringNew()
+                .call(() -> WebhookDeliveryEntity.<WebhookDeliveryEntity>findById(deliveryId).status)));
+    }
+
+    @Test
     void goneDisablesTheEndpoint() throws Exception {
         HttpServer gone = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         AtomicInteger calls = new AtomicInteger();
