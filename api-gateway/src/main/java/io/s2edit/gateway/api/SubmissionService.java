@@ -13,7 +13,6 @@ import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.common.messages.JobStatus;
 import io.s2edit.common.messages.Messages;
-import io.s2edit.common.problems.InvalidValueException;
 import io.s2edit.common.problems.ProblemType;
 import io.s2edit.common.prompts.PromptRules;
 import io.s2edit.gateway.jobs.IdentityEntity;
@@ -84,13 +83,11 @@ public class SubmissionService {
         byte[] referenceBytes = null;
         if (composition) {
             referenceBytes = images.bytes(form.reference, "reference");
-            field("reference_prompt", () -> {
-                PromptRules.requireAttributeToken("reference_prompt", required(form.referencePrompt, "reference_prompt"));
-                PromptRules.requireFitsClip("reference_prompt", form.referencePrompt);
-                PromptRules.requireWordOnce("reference_prompt", form.referencePrompt, "attribute_word",
-                        required(form.attributeWord, "attribute_word").trim());
-                return null;
-            });
+            // the record rules throw InvalidValueException, which ProblemMapper renders with its field
+            PromptRules.requireAttributeToken("reference_prompt", required(form.referencePrompt, "reference_prompt"));
+            PromptRules.requireFitsClip("reference_prompt", form.referencePrompt);
+            PromptRules.requireWordOnce("reference_prompt", form.referencePrompt, "attribute_word",
+                    required(form.attributeWord, "attribute_word").trim());
         } else if (form.reference != null || form.referencePrompt != null || form.attributeWord != null) {
             throw new ApiException(ProblemType.INVALID_VALUE,
                     "reference, reference_prompt and attribute_word belong to POST /v1/compositions", "reference");
@@ -312,12 +309,9 @@ public class SubmissionService {
     }
 
     private static void checkSourcePrompt(String prompt, String objectWord) {
-        field(null, () -> {
-            PromptRules.requireIdentityToken("source_prompt", prompt);
-            PromptRules.requireFitsClip("source_prompt", prompt);
-            PromptRules.requireWordOnce("source_prompt", prompt, "object_word", objectWord);
-            return null;
-        });
+        PromptRules.requireIdentityToken("source_prompt", prompt);
+        PromptRules.requireFitsClip("source_prompt", prompt);
+        PromptRules.requireWordOnce("source_prompt", prompt, "object_word", objectWord);
     }
 
     private Hook hook(String url, List<String> events) {
@@ -346,16 +340,6 @@ public class SubmissionService {
             throw new ApiException(ProblemType.MISSING_FIELD, field + " is required", field);
         }
         return value;
-    }
-
-    /** Runs record validation, re-throwing its failure with {@code prefix} on the field name. */
-    private static <T> T field(String prefix, Supplier<T> check) {
-        try {
-            return check.get();
-        } catch (InvalidValueException e) {
-            throw new ApiException(e.type(), e.getMessage(), prefix == null || e.field().startsWith(prefix) ? e.field()
-                    : prefix + "." + e.field());
-        }
     }
 
     /** Seeds are chosen here so a re-run of a job reproduces it. */
