@@ -51,6 +51,8 @@ public final class PostgresServer implements AutoCloseable {
     private final int port;
     private final List<String> privilegeDrop;
     private boolean running;
+    /** pg_ctl daemonises the server: without this a JVM ended by a signal would leave it running. */
+    private final Thread shutdownHook = new Thread(this::stopQuietly, "postgres-shutdown");
 
     private PostgresServer(Path binDir, Path root, Path dataDir, boolean deleteOnClose, int port, List<String> privilegeDrop) {
         this.binDir = binDir;
@@ -146,6 +148,15 @@ public final class PostgresServer implements AutoCloseable {
         run(List.of(bin("pg_ctl"), "-D", dataDir.toString(), "-l", root.resolve("postgres.log").toString(),
                 "-o", options, "-w", "-t", "60", "start"), null, 90);
         running = true;
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    private void stopQuietly() {
+        try {
+            stop();
+        } catch (RuntimeException e) {
+            // the JVM is going away; nothing more to do
+        }
     }
 
     /** Fast shutdown (active sessions are rolled back); the data directory stays. */
@@ -159,6 +170,11 @@ public final class PostgresServer implements AutoCloseable {
             throw new UncheckedIOException(e);
         } finally {
             running = false;
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException shuttingDown) {
+                // called from the hook itself
+            }
         }
     }
 
