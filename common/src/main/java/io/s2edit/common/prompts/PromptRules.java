@@ -45,13 +45,24 @@ public final class PromptRules {
     private PromptRules() {
     }
 
-    /** Occurrences of {@code token} in {@code prompt}, exact spelling. */
+    /**
+     * Occurrences of {@code token} in {@code prompt}, in any case: the engine's tokenizer matches
+     * its added tokens ({@code [I]}, {@code [A]}) case-insensitively before BPE, so {@code [i]}
+     * is the identity token too.
+     */
     public static int count(String prompt, String token) {
+        String p = prompt.toLowerCase(Locale.ROOT);
+        String t = token.toLowerCase(Locale.ROOT);
         int n = 0;
-        for (int i = prompt.indexOf(token); i >= 0; i = prompt.indexOf(token, i + token.length())) {
+        for (int i = p.indexOf(t); i >= 0; i = p.indexOf(t, i + t.length())) {
             n++;
         }
         return n;
+    }
+
+    /** {@code prompt} with the added tokens, in any case, replaced by {@code with}. */
+    private static String replaceTokens(String prompt, String with) {
+        return prompt.replaceAll("(?i)\\[I\\]|\\[A\\]", Matcher.quoteReplacement(with));
     }
 
     /** {@code prompt} holds {@code [I]} exactly once; else the problem says how often it was found. */
@@ -92,7 +103,7 @@ public final class PromptRules {
     public static int countWord(String prompt, String word) {
         Pattern p = Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(word) + "(?![\\p{L}\\p{N}])",
                 Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
-        Matcher m = p.matcher(prompt.replace(IDENTITY_TOKEN, " ").replace(ATTRIBUTE_TOKEN, " "));
+        Matcher m = p.matcher(replaceTokens(prompt, " "));
         int n = 0;
         while (m.find()) {
             n++;
@@ -119,15 +130,16 @@ public final class PromptRules {
      * A lower bound of the number of CLIP tokens of {@code prompt}, BOS and EOS included.
      *
      * <p>Steps: 1. drop HTML entities, control characters and every non-ASCII character (the
-     * tokenizer's ftfy/HTML clean-up only rewrites those, and deleting characters never splits
-     * a pre-tokenizer piece, so it can only lower the count); 2. write {@code [I]} and
-     * {@code [A]} as one piece each (the worker may encode them as one added token); 3. lower-case
-     * and count the pieces of {@link #CLIP_PRE_TOKENIZER}; 4. add BOS and EOS.
+     * clean-ups CLIP tokenizers apply - NFC in transformers, ftfy and HTML unescaping in
+     * OpenAI's - only rewrite those, and deleting characters never splits a pre-tokenizer piece,
+     * so it can only lower the count); 2. write {@code [I]} and {@code [A]}, in any case, as one
+     * piece each (the engine matches them as added tokens before BPE); 3. lower-case and count
+     * the pieces of {@link #CLIP_PRE_TOKENIZER}; 4. add BOS and EOS.
      */
     public static int minimumClipTokens(String prompt) {
         String text = HTML_ENTITY.matcher(prompt).replaceAll("");                  // 1.
         text = NOT_PRINTABLE_ASCII.matcher(text).replaceAll("");
-        text = text.replace(IDENTITY_TOKEN, " # ").replace(ATTRIBUTE_TOKEN, " # "); // 2.
+        text = replaceTokens(text, " # ");                                          // 2.
         Matcher m = CLIP_PRE_TOKENIZER.matcher(text.toLowerCase(Locale.ROOT));      // 3.
         int pieces = 0;
         while (m.find()) {
