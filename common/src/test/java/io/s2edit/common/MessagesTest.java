@@ -1,0 +1,116 @@
+package io.s2edit.common;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.s2edit.common.artifacts.ArtifactKeys;
+import io.s2edit.common.messages.EditJob;
+import io.s2edit.common.messages.EditOptions;
+import io.s2edit.common.messages.FineTuneJob;
+import io.s2edit.common.messages.FineTuneOptions;
+import io.s2edit.common.messages.InvertJob;
+import io.s2edit.common.messages.InvertOptions;
+import io.s2edit.common.messages.JobEvent;
+import io.s2edit.common.messages.JobKind;
+import io.s2edit.common.messages.JobMessage;
+import io.s2edit.common.messages.Messages;
+import io.s2edit.common.messages.Topics;
+import io.s2edit.common.problems.InvalidValueException;
+import io.s2edit.common.problems.ProblemType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MessagesTest {
+
+    private static final UUID IDENTITY = UUID.randomUUID();
+    private static final UUID FT = UUID.randomUUID();
+    private static final UUID INV = UUID.randomUUID();
+
+    @Test
+    void optionDefaultsAreThePapers() {
+        FineTuneOptions ft = Messages.decode("{}", FineTuneOptions.class);
+        assertEquals(200, ft.steps());
+        assertEquals(2e-6, ft.learningRate());
+        assertEquals(0.1, ft.semanticLossWeight());
+        assertEquals(0.3, ft.maskThreshold());
+        assertTrue(ft.semanticLoss() && ft.spatialControl());
+        InvertOptions inv = Messages.decode("{}", InvertOptions.class);
+        assertEquals(50, inv.steps());
+        assertEquals(5.0, inv.guidance());
+        EditOptions ed = Messages.decode("{\"target_prompts\":[\"a [I] lady with bangs\"]}", EditOptions.class);
+        assertEquals(0.8, ed.crossReplaceSteps());
+        assertEquals(0.4, ed.selfReplaceSteps());
+        assertEquals(List.of(), ed.reweight());
+    }
+
+    @Test
+    void jobMessagesRoundTripOnTheirTopics() {
+        FineTuneJob ft = FineTuneJob.create(FT, IDENTITY, "a photo of a [I] lady", "lady", true, null,
+                FineTuneOptions.defaults().withSeed(42));
+        InvertJob inv = InvertJob.create(INV, IDENTITY, FT, ft.sourcePrompt(), InvertOptions.defaults());
+        EditOptions opts = new EditOptions(List.of("a photo of a [I] lady with bangs"), null, 0.5,
+                List.of(new EditOptions.Reweight("bangs", 2.0)), new EditOptions.LocalBlend(List.of("bangs"), null),
+                null, null, null).resolved(50, 5.0, 7);
+        EditJob edit = EditJob.create(UUID.randomUUID(), IDENTITY, FT, INV, ft.sourcePrompt(), "lady", opts);
+        for (JobMessage m : List.of(ft, inv, edit)) {
+            String json = Messages.encode(m);
+            assertEquals(m, Messages.decodeJob(m.topic(), json), json);
+            assertEquals(IDENTITY.toString(), m.key());
+        }
+        assertEquals(Topics.FINETUNE, ft.topic());
+        assertTrue(Messages.encode(ft).contains("\"schema_version\":1"));
+        assertTrue(Messages.encode(ft).contains("\"mask_key\":\"" + ArtifactKeys.mask(IDENTITY) + "\""));
+    }
+
+    @Test
+    void unknownFieldsAreIgnoredAndNewerVersionsRefused() throws Exception {
+        FineTuneJob ft = FineTuneJob.create(FT, IDENTITY, "a [I] dog", "dog", false, null, FineTuneOptions.defaults().withSeed(1));
+        JsonNode node = Messages.mapper().readTree(Messages.encode(ft));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) node).put("added_later", "x");
+        assertEquals(ft, Messages.decode(node.toString(), FineTuneJob.class));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) node).put("schema_version", 2);
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> Messages.decode(node.toString(), FineTuneJob.class));
+        assertEquals("schema_version", e.field());
+    }
+
+    @Test
+    void compactConstructorsTeach() {
+        InvalidValueException e = assertThrows(InvalidValueException.class, () -> Messages.decode(
+                "{\"steps\":0}", FineTuneOptions.class));
+        assertEquals("steps", e.field());
+        assertTrue(e.getMessage().contains("between 1 and 5000"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> Messages.decode(
+                "{\"target_prompts\":[\"a lady with bangs\"]}", EditOptions.class));
+        assertEquals(ProblemType.IDENTITY_TOKEN_MISSING, e.type());
+        assertEquals("target_prompts[0]", e.field());
+        e = assertThrows(InvalidValueException.class, () -> Messages.decode("{}", EditOptions.class));
+        assertEquals(ProblemType.MISSING_FIELD, e.type());
+        e = assertThrows(InvalidValueException.class, () -> FineTuneJob.create(FT, IDENTITY, "a [I] dog", "dog", false, null,
+                FineTuneOptions.defaults()));
+        assertEquals("options.seed", e.field());
+        assertThrows(IllegalArgumentException.class, () -> Messages.decode("{not json", FineTuneOptions.class));
+    }
+
+    @Test
+    void eventsValidatePerType() {
+        InvertJob inv = InvertJob.create(INV, IDENTITY, FT, "a [I] dog", InvertOptions.defaults());
+        JobEvent p = JobEvent.progress(inv, 3, 50, "null-text");
+        assertEquals(p, Messages.decode(Messages.encode(p), JobEvent.class));
+        assertTrue(Messages.encode(p).contains("\"type\":\"progress\""));
+        JobEvent ok = JobEvent.succeeded(inv, List.of(ArtifactKeys.latents(IDENTITY, INV)), Map.of("predict_time", 1.5));
+        assertEquals(Map.of("latents.safetensors", ArtifactKeys.latents(IDENTITY, INV)), ok.outputs());
+        assertEquals(ok, Messages.decode(Messages.encode(ok), JobEvent.class));
+        assertEquals(JobKind.INVERT, ok.kind());
+        // an output outside the job's folder is refused
+        assertThrows(InvalidValueException.class, () -> JobEvent.succeeded(inv, List.of(ArtifactKeys.source(IDENTITY)), null));
+        assertThrows(InvalidValueException.class, () -> JobEvent.failed(inv, " "));
+        assertThrows(InvalidValueException.class, () -> JobEvent.progress(inv, 51, 50, "x"));
+        assertFalse(Messages.encode(JobEvent.started(inv)).contains("reason"));
+    }
+}
