@@ -39,7 +39,8 @@ class MessagesTest {
         assertEquals(2e-6, ft.learningRate());
         assertEquals(0.1, ft.semanticLossWeight());
         assertEquals(0.3, ft.maskThreshold());
-        assertTrue(ft.semanticLoss() && ft.spatialControl());
+        assertTrue(ft.semanticLoss() && ft.spatialControl() && ft.identityFineTune());
+        assertFalse(Messages.decode("{\"identity_fine_tune\":false}", FineTuneOptions.class).identityFineTune());
         InvertOptions inv = Messages.decode("{}", InvertOptions.class);
         assertEquals(50, inv.steps());
         assertEquals(5.0, inv.guidance());

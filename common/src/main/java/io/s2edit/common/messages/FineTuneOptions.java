@@ -17,10 +17,13 @@ import io.s2edit.common.problems.Require;
  * @param semanticLossWeight lambda of Eq. 2 (paper: 0.1)
  * @param maskThreshold      threshold that turns the object word's normalised cross-attention
  *                           into M_obj (0.3, as Prompt-to-Prompt's local blend)
+ * @param identityFineTune   false skips fine-tuning: the Null-text inversion + Prompt-to-Prompt
+ *                           baseline the paper compares with (default true)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record FineTuneOptions(Integer steps, Double learningRate, Long seed, Boolean semanticLoss,
-                              Boolean spatialControl, Double semanticLossWeight, Double maskThreshold) {
+                              Boolean spatialControl, Double semanticLossWeight, Double maskThreshold,
+                              Boolean identityFineTune) {
 
     public static final int DEFAULT_STEPS = 200;
     public static final double DEFAULT_LEARNING_RATE = 2e-6;
@@ -35,14 +38,16 @@ public record FineTuneOptions(Integer steps, Double learningRate, Long seed, Boo
         semanticLossWeight = Require.between("semantic_loss_weight",
                 semanticLossWeight == null ? DEFAULT_SEMANTIC_LOSS_WEIGHT : semanticLossWeight, 0, 10);
         maskThreshold = Require.aboveAtMost("mask_threshold", maskThreshold == null ? DEFAULT_MASK_THRESHOLD : maskThreshold, 0, 1);
+        identityFineTune = identityFineTune == null || identityFineTune;
     }
 
     /** The paper's settings with no seed. */
     public static FineTuneOptions defaults() {
-        return new FineTuneOptions(null, null, null, null, null, null, null);
+        return new FineTuneOptions(null, null, null, null, null, null, null, null);
     }
 
     public FineTuneOptions withSeed(long newSeed) {
-        return new FineTuneOptions(steps, learningRate, newSeed, semanticLoss, spatialControl, semanticLossWeight, maskThreshold);
+        return new FineTuneOptions(steps, learningRate, newSeed, semanticLoss, spatialControl, semanticLossWeight, maskThreshold,
+                identityFineTune);
     }
 }
