@@ -103,7 +103,7 @@ public class JobRunner {
      * has ended (acknowledged, or nacked when its terminal event could not be published) or was
      * left unacknowledged for redelivery.
      */
-    public CompletionStage<Void> submit(Message<String> record, JobKind kind) {
+    public CompletableFuture<Void> submit(Message<String> record, JobKind kind) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (draining) {
             done.complete(null);
