@@ -167,7 +167,7 @@ public class JobRunner {
             outcome = "failed";
         } catch (RuntimeException | Error e) {
             LOG.errorf(e, "%s job %s failed unexpectedly", kind.wireName(), job.jobId());
-            terminal = JobEvent.failed(job, "internal error in the " + kind.wireName() + " stage: " + e);
+            terminal = JobEvent.failed(job, "internal error in the " + kind.wireName() + " stage: " + rootCause(e));
             outcome = "failed";
         } finally {
             deleteQuietly(work);
@@ -236,6 +236,15 @@ public class JobRunner {
             }
         }
         gpu.shutdown();
+    }
+
+    /** The innermost cause: what a person can act on ("no stages implementation"), not the injection wrapper. */
+    private static String rootCause(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == e ? e.toString() : e.getClass().getSimpleName() + " caused by " + root;
     }
 
     private Path workFolder(JobMessage job) throws IOException {
