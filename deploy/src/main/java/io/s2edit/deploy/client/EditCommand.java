@@ -38,13 +38,17 @@ public final class EditCommand {
     }
 
     /** The parsed command line: what is submitted. */
-    record Request(URI server, Path image, Path mask, String source, String object, List<String> targets, Integer fineTuneSteps,
+    public record Request(URI server, Path image, Path mask, String source, String object, List<String> targets, Integer fineTuneSteps,
                    Integer steps, Double guidance, Long seed, boolean fineTune, boolean semantic, boolean spatial, Path out,
                    String webhook) {
     }
 
+    /** What became of a request: the exit status, the identity and its jobs (chain order), the files written. */
+    public record Outcome(int status, String identityId, List<String> jobIds, List<Path> saved) {
+    }
+
     public int run(String[] argv) throws IOException, InterruptedException {
-        return submitAndWait(parse(argv));
+        return submitAndWait(parse(argv)).status();
     }
 
     static Request parse(String[] argv) {
@@ -61,7 +65,7 @@ public final class EditCommand {
     }
 
     /** The multipart parts of {@code POST /v1/identities} for {@code r}. */
-    static List<Part> parts(Request r) {
+    public static List<Part> parts(Request r) {
         Map<String, Object> options = GatewayClient.map();
         if (r.fineTuneSteps() != null) {
             options.put("steps", r.fineTuneSteps());
@@ -106,7 +110,7 @@ public final class EditCommand {
         return parts;
     }
 
-    int submitAndWait(Request r) throws IOException, InterruptedException {
+    public Outcome submitAndWait(Request r) throws IOException, InterruptedException {
         for (Path p : r.mask() == null ? List.of(r.image()) : List.of(r.image(), r.mask())) {
             if (!Files.isRegularFile(p)) {
                 throw new IOException(p + " is not a file");
@@ -116,6 +120,8 @@ public final class EditCommand {
         JsonNode submitted = gateway.postMultipart("v1/identities", parts(r), null);
         List<JsonNode> jobs = new ArrayList<>();
         submitted.path("jobs").forEach(jobs::add);
+        String identityId = submitted.path("identity_id").asText();
+        List<String> jobIds = jobs.stream().map(j -> j.path("id").asText()).toList();
         ProgressLine progress = new ProgressLine(err, System.console() != null);
         progress.say("submitted identity " + submitted.path("identity_id").asText() + ": "
                 + String.join(" -> ", jobs.stream().map(j -> j.path("kind").asText() + " " + j.path("id").asText()).toList()));
@@ -138,7 +144,7 @@ public final class EditCommand {
             if (!status.equals("succeeded")) {
                 progress.say("s2edit edit: " + kind + " job " + id + " " + status + ": "
                         + end.path("error").path("reason").asText("(no reason given)"));
-                return 1;
+                return new Outcome(1, identityId, jobIds, List.of());
             }
             progress.say(String.format(Locale.ROOT, "%s job %s succeeded in %.1f s", kind, id,
                     end.path("metrics").path("predict_time").asDouble()));
@@ -164,7 +170,7 @@ public final class EditCommand {
         }
         saved.sort(null);
         saved.forEach(p -> out.println("wrote " + p));
-        return 0;
+        return new Outcome(0, identityId, jobIds, saved);
     }
 
     private static String contentType(Path p) {
