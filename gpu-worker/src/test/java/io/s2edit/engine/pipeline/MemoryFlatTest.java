@@ -23,9 +23,9 @@ class MemoryFlatTest {
     @Test
     void twoHundredStepsKeepArraysAndResidentMemoryFlat() throws Exception {
         try (NDManager m = NDManager.newBaseManager();
-                StableDiffusion model = StableDiffusion.load(Reference.root().resolve("tiny"), m)) {
+                StableDiffusion model = StableDiffusion.load(Reference.root().resolve("tiny-wide"), m)) {
             TextToImage pipeline = new TextToImage(model);
-            TextToImage.Request request = new TextToImage.Request("a photo of a cat", "", 200, 7.5, 64, 64);
+            TextToImage.Request request = new TextToImage.Request("a photo of a cat", "", 200, 7.5, 48, 80);
             NDArray noise = m.randomNormal(new Shape(pipeline.noiseShape(request)));
             long[] arraysAt20 = {-1};
             long[] rssAt20 = {-1};
