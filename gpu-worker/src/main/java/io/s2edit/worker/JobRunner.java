@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  *       at any point before leaves it uncommitted and Kafka redelivers it; the re-run overwrites
  *       its own keys;</li>
  *   <li>at SIGTERM no further job starts; the current one may finish within
- *       {@code s2edit.worker.shutdown-grace}, else it is abandoned at its next step, without an
+ *       {@code s2edit.shutdown-grace}, else it is abandoned at its next step, without an
  *       event and without acknowledgement.</li>
  * </ol>
  */
@@ -217,7 +217,7 @@ public class JobRunner {
         draining = true;
         Running running = current.get();
         if (running != null) {
-            Duration grace = config.worker().shutdownGrace();
+            Duration grace = config.shutdownGrace();
             LOG.infof("shutting down: waiting up to %s for %s job %s to end", grace, running.job.kind().wireName(),
                     running.job.jobId());
             try {

@@ -23,6 +23,14 @@ public interface WorkerConfig {
 
     Worker worker();
 
+    /**
+     * At SIGTERM, how long the current job may still run; a job that has not ended by then is
+     * abandoned unacknowledged, so Kafka redelivers it to another worker. Keep the pod's
+     * terminationGracePeriodSeconds above this (the chart sets it 30 s below).
+     */
+    @WithDefault("25s")
+    Duration shutdownGrace();
+
     /** Object storage (MinIO or any S3), the same keys as the gateway's. */
     interface Storage {
         /** S3 endpoint, e.g. {@code http://minio:9000}; none: AWS' regional endpoint. */
@@ -51,25 +59,17 @@ public interface WorkerConfig {
     interface Model {
         /** The base Stable Diffusion v1.x checkpoint, a diffusers folder ({@code model_index.json}, {@code unet/}, ...). */
         Path dir();
-    }
 
-    interface Worker {
         /**
          * Fine-tuned models kept in memory, keyed by fine-tune job id (least recently used goes
          * first). 0 keeps none: every invert and edit rebuilds base weights + delta. Each costs one
          * model's memory (about 4 GiB for SD v1.5 in fp32).
          */
         @WithDefault("1")
-        int modelCacheSize();
+        int cacheSize();
+    }
 
-        /**
-         * At SIGTERM, how long the current job may still run; a job that has not ended by then is
-         * abandoned unacknowledged, so Kafka redelivers it to another worker. Keep the pod's
-         * terminationGracePeriodSeconds a few seconds above this.
-         */
-        @WithDefault("25s")
-        Duration shutdownGrace();
-
+    interface Worker {
         /** Least time between two progress events of a job (a stage's last step is always sent). */
         @WithDefault("250ms")
         Duration progressInterval();

@@ -151,15 +151,21 @@ class JobRunnerShutdownTest {
             }
 
             @Override
+            public Duration shutdownGrace() {
+                return grace;
+            }
+
+            @Override
             public Model model() {
-                return () -> Path.of("unused");
+                return new Model() {
+                    public Path dir() { return Path.of("unused"); }
+                    public int cacheSize() { return 1; }
+                };
             }
 
             @Override
             public Worker worker() {
                 return new Worker() {
-                    public int modelCacheSize() { return 1; }
-                    public Duration shutdownGrace() { return grace; }
                     public Duration progressInterval() { return Duration.ZERO; }
                     public Optional<Path> workDir() { return Optional.empty(); }
                 };

@@ -19,7 +19,7 @@ import java.util.UUID;
 /**
  * The worker's models: fresh base checkpoints (from {@code s2edit.model.dir}) for fine-tuning, and
  * fine-tuned models for inversion and editing, kept in a {@link ModelCache} of
- * {@code s2edit.worker.model-cache-size} and otherwise rebuilt from base weights + the stored delta
+ * {@code s2edit.model.cache-size} and otherwise rebuilt from base weights + the stored delta
  * ({@link S2EditStages#applyFineTune}). Used from the one job thread only.
  */
 @ApplicationScoped
@@ -47,7 +47,7 @@ public class Models {
 
     @PostConstruct
     void init() {
-        cache = new ModelCache<>(config.worker().modelCacheSize());
+        cache = new ModelCache<>(config.model().cacheSize());
     }
 
     void stop(@Observes ShutdownEvent ev) {
