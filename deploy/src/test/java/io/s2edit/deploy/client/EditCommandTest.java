@@ -1,0 +1,80 @@
+package io.s2edit.deploy.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.s2edit.deploy.CommandLine;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The client's options become the gateway's form fields (api-gateway/README.md). */
+class EditCommandTest {
+
+    private static Map<String, GatewayClient.Part> parts(String... argv) {
+        return EditCommand.parts(EditCommand.parse(argv)).stream()
+                .collect(Collectors.toMap(GatewayClient.Part::name, p -> p));
+    }
+
+    private static JsonNode json(GatewayClient.Part p) throws Exception {
+        return new ObjectMapper().readTree(p.text());
+    }
+
+    @Test
+    void everyOptionLandsInTheChainRequest() throws Exception {
+        Map<String, GatewayClient.Part> p = parts("--server", "http://h:1", "--image", "in.jpg", "--mask", "m.png",
+                "--source", "a photo of a [I] lady", "--object", "lady", "--target", "a photo of a [I] lady with bangs",
+                "--target", "a photo of a [I] lady smiling", "--finetune-steps", "20", "--steps", "10", "--guidance", "4.5",
+                "--seed", "42", "--no-semantic", "--no-spatial", "--no-finetune", "--out", "o");
+        assertEquals("image/jpeg", p.get("image").contentType());
+        assertEquals("image/png", p.get("mask").contentType());
+        assertEquals("a photo of a [I] lady", p.get("source_prompt").text());
+        assertEquals("lady", p.get("object_word").text());
+        JsonNode options = json(p.get("options"));
+        assertEquals(20, options.get("steps").asInt());
+        assertEquals(42, options.get("seed").asLong());
+        assertFalse(options.get("semantic_loss").asBoolean());
+        assertFalse(options.get("spatial_control").asBoolean());
+        assertFalse(options.get("identity_fine_tune").asBoolean());
+        JsonNode invert = json(p.get("invert"));
+        assertEquals(10, invert.get("steps").asInt());
+        assertEquals(4.5, invert.get("guidance").asDouble());
+        JsonNode edits = json(p.get("edits"));
+        assertEquals(1, edits.size(), "one edit job, one image per target");
+        assertEquals(List.of("a photo of a [I] lady with bangs", "a photo of a [I] lady smiling"),
+                List.of(edits.get(0).get("target_prompts").get(0).asText(), edits.get(0).get("target_prompts").get(1).asText()));
+        assertEquals(42, edits.get(0).get("seed").asLong());
+    }
+
+    @Test
+    void defaultsAreLeftToTheServer() throws Exception {
+        Map<String, GatewayClient.Part> p = parts("--image", "in.png", "--source", "a [I] dog", "--object", "dog",
+                "--target", "a [I] dog in the snow", "--out", "o");
+        assertEquals("{}", p.get("options").text());
+        assertEquals("{}", p.get("invert").text());
+        assertNull(p.get("mask"));
+        assertNull(p.get("webhook"));
+        assertTrue(json(p.get("edits")).get(0).has("target_prompts"));
+        assertEquals("http://localhost:8080", EditCommand.parse(new String[] {"--image", "i", "--source", "s", "--object", "o",
+                "--target", "t", "--out", "o"}).server().toString());
+    }
+
+    @Test
+    void mistakesNameTheOption() {
+        CommandLine.UsageError noTarget = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(
+                new String[] {"--image", "i", "--source", "s", "--object", "o", "--out", "o"}));
+        assertTrue(noTarget.getMessage().contains("--target"), noTarget.getMessage());
+        CommandLine.UsageError steps = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(
+                new String[] {"--image", "i", "--source", "s", "--object", "o", "--target", "t", "--out", "o", "--steps", "x"}));
+        assertTrue(steps.getMessage().contains("--steps"), steps.getMessage());
+        CommandLine.UsageError unknown = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(new String[] {"--colour", "red"}));
+        assertTrue(unknown.getMessage().contains("--colour") && unknown.getMessage().contains("--target"), unknown.getMessage());
+    }
+}
