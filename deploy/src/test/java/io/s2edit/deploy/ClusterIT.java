@@ -35,6 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The cluster from its packaged applications: {@link LocalStack} (real PostgreSQL, Kafka, S3; the
@@ -56,6 +57,8 @@ class ClusterIT {
 
     @BeforeAll
     static void startCluster() throws IOException {
+        // only in the integration-test phase, after the applications were packaged (a -Dtest=... runs it in test too)
+        assumeTrue(Boolean.getBoolean("s2edit.cluster-tests"), "the cluster tests run in the integration-test phase");
         root = Path.of(System.getProperty("s2edit.root", "..")).toAbsolutePath().normalize();
         for (String app : List.of("api-gateway", "gpu-worker")) {
             Path jar = root.resolve(app).resolve("target/quarkus-app/quarkus-run.jar");
