@@ -125,12 +125,15 @@ public final class LocalStack implements AutoCloseable {
         worker.awaitReady(Duration.ofSeconds(180));
     }
 
-    /** Starts one more worker (same group: Kafka shares the partitions among them) on a free port. */
-    public AppProcess startWorker(String name) throws IOException {
-        return startWorker(name, Ports.free());
+    /**
+     * Starts one more worker (same group: Kafka shares the partitions among them) on a free port,
+     * with {@code extraJvmArgs} after the stack's (e.g. {@code -Ds2edit.shutdown-grace=2s}).
+     */
+    public AppProcess startWorker(String name, String... extraJvmArgs) throws IOException {
+        return startWorker(name, Ports.free(), extraJvmArgs);
     }
 
-    private AppProcess startWorker(String name, int httpPort) throws IOException {
+    private AppProcess startWorker(String name, int httpPort, String... extraJvmArgs) throws IOException {
         Map<String, String> env = new LinkedHashMap<>(storageEnv());
         env.put("QUARKUS_HTTP_PORT", Integer.toString(httpPort));
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
@@ -139,6 +142,7 @@ public final class LocalStack implements AutoCloseable {
         env.put("S2EDIT_WORKER_WORK_DIR", options.data().resolve("work").toString());
         List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
         jvm.addAll(options.workerJvmArgs());
+        jvm.addAll(List.of(extraJvmArgs));
         AppProcess w = AppProcess.start(name, options.root().resolve("gpu-worker/target/quarkus-app/quarkus-run.jar"), jvm, env,
                 options.data().resolve("logs").resolve(name + ".log"), URI.create("http://127.0.0.1:" + httpPort));
         synchronized (workers) {

@@ -245,6 +245,35 @@ class ClusterIT {
 
     @Test
     @Order(4)
+    void aWorkerStoppedMidJobAbandonsItWithinTheGraceAndAnotherFinishesIt() throws Exception {
+        for (AppProcess w : stack.workers()) {
+            w.stop(Duration.ofSeconds(40)); // idle: they leave at once
+        }
+        AppProcess graceful = stack.startWorker("worker-3", "-Ds2edit.shutdown-grace=2s");
+        graceful.awaitReady(Duration.ofMinutes(3));
+        JsonNode submitted = client().postMultipart("v1/identities",
+                EditCommand.parts(request(40, data.resolve("out-4"), "a photo of a [I] cat on a sofa")), null);
+        String fineTune = submitted.path("jobs").get(0).path("id").asText();
+        String edit = submitted.path("jobs").get(2).path("id").asText();
+        awaitJob(fineTune, j -> j.path("status").asText().equals("running") && j.path("progress").path("step").asInt() >= 1,
+                JOB_WAIT);
+        long start = System.nanoTime();
+        graceful.stop(Duration.ofSeconds(60)); // SIGTERM
+        long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+        assertTrue(seconds < 30, "the worker left " + seconds + " s after SIGTERM, grace 2 s");
+        assertEquals("running", client().job(fineTune).path("status").asText(), "abandoned, not failed");
+        assertTrue(Files.readString(graceful.log()).contains("abandoned"), graceful.logTail(20));
+
+        stack.startWorker("worker-4");
+        awaitJob(edit, j -> j.path("status").asText().equals("succeeded"), JOB_WAIT);
+        JsonNode ft = client().job(fineTune);
+        assertEquals(1, ft.path("attempt").asInt());
+        awaitDelivery(fineTune);
+        assertEquals(1, receiver.completed(fineTune).size());
+    }
+
+    @Test
+    @Order(5)
     void aRestartedStackKeepsJobsAndArtifacts() throws Exception {
         String edit = first.jobIds().get(2);
         byte[] before = Files.readAllBytes(data.resolve("out-1").resolve("0.png"));
