@@ -15,7 +15,8 @@ public final class Main {
     }
 
     private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
-            "generate", new GenerateCommand()));
+            "generate", new GenerateCommand(),
+            "bench-engine", new BenchEngineCommand()));
 
     private Main() {
     }

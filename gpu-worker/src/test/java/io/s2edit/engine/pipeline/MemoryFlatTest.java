@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.s2edit.engine.ResidentMemory;
 import io.s2edit.engine.testing.Reference;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,7 +31,7 @@ class MemoryFlatTest {
             long[] maxRssAfter = {-1};
             pipeline.generate(request, noise, m, (stage, step, total) -> {
                 long arrays = m.getManagedArrays().size();
-                long rss = residentKiB();
+                long rss = ResidentMemory.kib();
                 if (step % 20 == 0) {
                     System.out.printf("step %d: %d arrays, RSS %d KiB, heap used %d KiB%n", step, arrays, rss,
                             (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1024);
@@ -52,18 +50,5 @@ class MemoryFlatTest {
                     arraysAt20[0], rssAt20[0], maxRssAfter[0], 100 * growth);
             assertTrue(growth < 0.05, "resident memory grew " + 100 * growth + "% after step 20");
         }
-    }
-
-    private static long residentKiB() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.parseLong(line.replaceAll("\\D", ""));
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 }
