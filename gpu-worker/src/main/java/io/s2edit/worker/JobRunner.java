@@ -205,8 +205,8 @@ public class JobRunner {
 
     private void finish(Running running, CompletableFuture<Void> done) {
         current.compareAndSet(running, null);
-        running.ended.countDown();
         done.complete(null);
+        running.ended.countDown(); // last: shutdown waits for this, the record's fate is settled
     }
 
     /**

@@ -73,20 +73,10 @@ public class StageJobs {
         FineTuneInput input = stageInput(() -> new FineTuneInput(image, job.sourcePrompt(), job.objectWord(), mask, reference,
                 o.steps(), o.learningRate(), o.seed(), o.identityFineTune(), o.semanticLoss(), o.spatialControl(),
                 o.semanticLossWeight(), o.maskThreshold()));
-        // 2. the stage, on a fresh base model that becomes the fine-tuned one
+        // 2. the stage, on a fresh base model that becomes the fine-tuned one; it stays in memory
+        //    for this identity's inversion and edits
         Path out = Files.createDirectories(work.resolve("out"));
-        StableDiffusion model = models.freshBase();
-        StageSummary summary;
-        try {
-            summary = stage(() -> stages.fineTune(model, input, out, progress));
-        } catch (IOException | JobFailedException | RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        // 3. outputs; the model stays in memory for this identity's inversion and edits
-        List<String> keys = upload(job, summary, out);
-        models.keep(job.jobId(), model);
-        return new Result(keys, summary.metrics());
+        return runOn(models.freshBase(), job.jobId(), job, out, model -> stages.fineTune(model, input, out, progress));
     }
 
     // Stage 2: Null-text inversion of the source image under the fine-tuned model.
@@ -96,16 +86,8 @@ public class StageJobs {
         Path fineTuneDir = fineTuneFiles(job.identityId(), job.fineTuneJobId(), work);
         InvertInput input = stageInput(() -> new InvertInput(image, job.sourcePrompt(), job.options().steps(), job.options().guidance()));
         Path out = Files.createDirectories(work.resolve("out"));
-        StableDiffusion model = tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir);
-        StageSummary summary;
-        try {
-            summary = stage(() -> stages.invert(model, input, fineTuneDir, out, progress));
-        } catch (IOException | JobFailedException | RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        models.keep(job.fineTuneJobId(), model);
-        return new Result(upload(job, summary, out), summary.metrics());
+        return runOn(tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir), job.fineTuneJobId(), job, out,
+                model -> stages.invert(model, input, fineTuneDir, out, progress));
     }
 
     // Stage 3: Prompt-to-Prompt from the inverted noise, one image per target prompt.
@@ -122,16 +104,30 @@ public class StageJobs {
         EditInput input = stageInput(() -> new EditInput(job.sourcePrompt(), o.targetPrompts(), o.crossReplaceSteps(),
                 o.selfReplaceSteps(), reweight, blendWords, blendThreshold, o.steps(), o.guidance()));
         Path out = Files.createDirectories(work.resolve("out"));
-        StableDiffusion model = tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir);
-        StageSummary summary;
+        return runOn(tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir), job.fineTuneJobId(), job, out,
+                model -> stages.edit(model, input, fineTuneDir, invertDir, out, progress));
+    }
+
+    private interface StageOnModel {
+        StageSummary run(StableDiffusion model) throws IOException;
+    }
+
+    /**
+     * Runs a stage on {@code model} and uploads what it wrote; then keeps the model in memory as the
+     * fine-tuned model of {@code fineTuneJobId}, or closes it if anything failed (a half-trained
+     * model is worth nothing).
+     */
+    private Result runOn(StableDiffusion model, UUID fineTuneJobId, JobMessage job, Path out, StageOnModel call)
+            throws IOException, JobFailedException {
         try {
-            summary = stage(() -> stages.edit(model, input, fineTuneDir, invertDir, out, progress));
-        } catch (IOException | JobFailedException | RuntimeException e) {
+            StageSummary summary = stage(() -> call.run(model));
+            List<String> keys = upload(job, summary, out);
+            models.keep(fineTuneJobId, model);
+            return new Result(keys, summary.metrics());
+        } catch (IOException | JobFailedException | RuntimeException | Error e) {
             model.close();
             throw e;
         }
-        models.keep(job.fineTuneJobId(), model);
-        return new Result(upload(job, summary, out), summary.metrics());
     }
 
     /** The fine-tune job's small files (token embeddings, object mask); the weight delta only when a model is rebuilt. */
