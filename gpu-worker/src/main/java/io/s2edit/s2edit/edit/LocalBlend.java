@@ -81,7 +81,7 @@ public final class LocalBlend implements AttentionEdit, StepAware, AutoCloseable
     /**
      * @param prompts source first, then the targets (batch order)
      * @param steps   N
-     * @throws IllegalArgumentException if a blend word is in no prompt
+     * @throws IllegalArgumentException if no blend word is in any prompt
      */
     public static LocalBlend create(ClipTokenizer tokenizer, List<String> prompts, LocalBlendOptions options,
             int steps, NDManager parent) {
@@ -99,8 +99,9 @@ public final class LocalBlend implements AttentionEdit, StepAware, AutoCloseable
                 System.arraycopy(words.selection(mine), 0, selection, p * tokens, tokens);
             }
         }
-        if (!unused.isEmpty()) {
-            throw new IllegalArgumentException("local blend words " + unused + " are in no prompt (words are split on"
+        if (unused.size() == options.words().size()) {
+            throw new IllegalArgumentException("none of the local blend words " + unused + " is in a prompt, so"
+                    + " every region would be empty and the targets would become the source (words are split on"
                     + " single spaces and compared exactly): " + prompts);
         }
         NDManager manager = parent.newSubManager();

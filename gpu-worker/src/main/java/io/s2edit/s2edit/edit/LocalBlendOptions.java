@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param words      blend words; every prompt (source and each target) selects those of them it
  *                   contains ({@code prompt.split(" ")} spelling), so {@code ["cat", "dog"]} for
  *                   "a cat ..." to "a dog ..." gives the reference's {@code (("cat",), ("dog",))}.
- *                   Each word must be in at least one prompt; a prompt with none has an empty
- *                   region
+ *                   A prompt with none of them has an empty region; at least one word must be in
+ *                   some prompt
  * @param threshold  the region is where the max-normalised map exceeds this (reference 0.3)
  * @param start      fraction of the steps before blending begins: blending runs at step indices
  *                   {@code i >= (int) (start N)} (reference 0.2)
