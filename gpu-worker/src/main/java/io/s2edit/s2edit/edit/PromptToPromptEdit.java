@@ -90,7 +90,7 @@ public final class PromptToPromptEdit implements AttentionEdit, StepAware, AutoC
      * replace, otherwise refine.
      *
      * @throws IllegalArgumentException if there is no target, a forced replace target has another
-     *                                  word count, or a per-word, reweight word is in no target
+     *                                  word count, or a per-word window or reweight word is in no target
      */
     public static PromptToPromptEdit create(ClipTokenizer tokenizer, String source, List<String> targets,
             EditOptions options, NDManager parent) {

@@ -10,6 +10,7 @@ import io.s2edit.engine.Progress;
 import io.s2edit.engine.pipeline.StableDiffusion;
 import io.s2edit.engine.testing.Reference;
 import io.s2edit.s2edit.p2p.CrossReplaceSchedule.Window;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -132,12 +133,20 @@ class PromptToPromptParityTest {
             }
         }
         long start = System.nanoTime();
+        long cpu = processCpuNanos();
         PromptToPromptPipeline.Result result = PromptToPromptPipeline.edit(model,
                 reference.tensor("p2p.noise", manager), nulls, top.path("source").asText(), targets,
                 top.path("guidance_scale").asDouble(), options(facts.path("options"), steps), List.of(), Progress.NONE,
                 manager);
-        System.out.printf("%s with %d target(s): %.2f s%n", name, targets.size(), (System.nanoTime() - start) / 1e9);
+        System.out.printf("%s with %d target(s): %.2f s wall, %.2f s CPU%n", name, targets.size(),
+                (System.nanoTime() - start) / 1e9, (processCpuNanos() - cpu) / 1e9);
         return result;
+    }
+
+    /** CPU time of the whole process (libtorch's threads included): on a shared machine wall time says little. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static JsonNode caseFacts(String name) {
