@@ -14,9 +14,9 @@ public final class Activations {
         return x.mul(Activation.sigmoid(x));
     }
 
-    /** CLIP's quick-GELU: x * sigmoid(1.702 x). */
+    /** CLIP's quick-GELU: x * sigmoid(1.702 x) (not DJL's swish, whose scalar is unsafe for autograd: see {@link Scalars}). */
     public static NDArray quickGelu(NDArray x) {
-        return Activation.swish(x, 1.702f);
+        return x.mul(Activation.sigmoid(Scalars.mul(x, 1.702f)));
     }
 
     /** Exact (erf) GELU, as {@code torch.nn.functional.gelu} with approximate="none". */
