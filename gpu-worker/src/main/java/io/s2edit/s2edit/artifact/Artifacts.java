@@ -1,5 +1,7 @@
 package io.s2edit.s2edit.artifact;
 
+import io.s2edit.s2edit.stages.StageFiles;
+
 import ai.djl.ndarray.NDManager;
 import io.s2edit.engine.io.SafeTensorsWriter.Precision;
 import io.s2edit.engine.pipeline.StableDiffusion;
@@ -16,17 +18,18 @@ import java.util.Map;
  * The artifacts of one fine-tuning run in one folder, so an edit can run later without
  * fine-tuning again:
  * <pre>
- *   token_embeddings.safetensors   {@link TokenEmbeddings}
- *   weight_delta.safetensors       {@link WeightDelta} (absent when fine-tuning was off)
- *   mask-I.png, mask-A.png         M_obj per token at image size, white = object ({@link ObjectMask#writePng})
+ *   token-embeddings.safetensors   {@link TokenEmbeddings}
+ *   weight-delta.safetensors       {@link WeightDelta} (absent when fine-tuning was off)
+ *   object-mask.png                M_obj of [I] at image size, white = object ({@link ObjectMask#writePng})
+ *   object-mask-A.png              M_obj of [A] (compositional editing)
  * </pre>
  * {@link #load} rebuilds the fine-tuned model from a freshly loaded base checkpoint: delta first,
  * then the token rows.
  */
 public final class Artifacts {
 
-    public static final String TOKENS = "token_embeddings.safetensors";
-    public static final String DELTA = "weight_delta.safetensors";
+    public static final String TOKENS = StageFiles.TOKEN_EMBEDDINGS;
+    public static final String DELTA = StageFiles.WEIGHT_DELTA;
 
     /** Where each file went. */
     public record Saved(Path tokens, Path delta, Map<String, Path> masks, WeightDelta.Summary deltaSummary) {
@@ -35,9 +38,9 @@ public final class Artifacts {
     private Artifacts() {
     }
 
-    /** "mask-I.png" for "[I]". */
+    /** "object-mask.png" for "[I]" (the artifact layout's name), "object-mask-A.png" for "[A]". */
     public static String maskFile(String token) {
-        return "mask-" + token.replaceAll("[^A-Za-z0-9]", "") + ".png";
+        return token.equals("[I]") ? StageFiles.OBJECT_MASK : "object-mask-" + token.replaceAll("[^A-Za-z0-9]", "") + ".png";
     }
 
     /** Writes the run's artifacts into {@code directory}. */
