@@ -14,9 +14,9 @@ public final class Activations {
         return x.mul(Activation.sigmoid(x));
     }
 
-    /** CLIP's quick-GELU: x * sigmoid(1.702 x). */
+    /** CLIP's quick-GELU: x * sigmoid(1.702 x) (DJL's {@code Activation.swish} multiplies by a Number: see {@link Scalars}). */
     public static NDArray quickGelu(NDArray x) {
-        return Activation.swish(x, 1.702f);
+        return Activation.sigmoid(Scalars.mul(x, 1.702f)).mul(x);
     }
 
     /** Exact (erf) GELU, as {@code torch.nn.functional.gelu} with approximate="none". */

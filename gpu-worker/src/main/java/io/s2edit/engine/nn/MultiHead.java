@@ -37,7 +37,7 @@ public final class MultiHead {
     /** softmax(q k^T / sqrt(d)) over keys (optionally plus an additive mask [T, S] or [B*h, T, S]): [B*h, T, S]. */
     public static NDArray probabilities(NDArray q, NDArray k, NDArray additiveMask) {
         float scale = (float) (1.0 / Math.sqrt(q.getShape().get(2)));
-        NDArray scores = q.mul(scale).batchMatMul(k.transpose(0, 2, 1)); // [B*h, T, S]
+        NDArray scores = Scalars.mul(q, scale).batchMatMul(k.transpose(0, 2, 1)); // [B*h, T, S]
         if (additiveMask != null) {
             scores = scores.add(additiveMask);
         }

@@ -1,6 +1,7 @@
 package io.s2edit.engine.scheduler;
 
 import ai.djl.ndarray.NDArray;
+import io.s2edit.engine.nn.Scalars;
 
 /**
  * DDIM (Song et al., "Denoising Diffusion Implicit Models", eq. 12 with eta = 0), as diffusers'
@@ -116,9 +117,10 @@ public final class DdimScheduler {
      */
     private static StepOutput transfer(NDArray eps, NDArray sample, float alphaFrom, float alphaTo) {
         float betaFrom = 1f - alphaFrom;
-        NDArray x0 = sample.sub(eps.mul((float) Math.sqrt(betaFrom))).div((float) Math.sqrt(alphaFrom)); // 3. predicted x_0
-        NDArray direction = eps.mul((float) Math.sqrt(1f - alphaTo)); // 4. direction pointing to x_t
-        NDArray next = x0.mul((float) Math.sqrt(alphaTo)).add(direction); // 5. x_{t-1} (or x_t when inverting)
+        // Scalars: Null-text inversion differentiates through this step.
+        NDArray x0 = Scalars.div(sample.sub(Scalars.mul(eps, (float) Math.sqrt(betaFrom))), (float) Math.sqrt(alphaFrom)); // 3. predicted x_0
+        NDArray direction = Scalars.mul(eps, (float) Math.sqrt(1f - alphaTo)); // 4. direction pointing to x_t
+        NDArray next = Scalars.mul(x0, (float) Math.sqrt(alphaTo)).add(direction); // 5. x_{t-1} (or x_t when inverting)
         return new StepOutput(next, x0);
     }
 

@@ -6,6 +6,7 @@ import io.s2edit.engine.nn.Conv2d;
 import io.s2edit.engine.nn.GroupNorm;
 import io.s2edit.engine.nn.Linear;
 import io.s2edit.engine.nn.Module;
+import io.s2edit.engine.nn.Scalars;
 
 /**
  * diffusers {@code ResnetBlock2D} with time_embedding_norm "default" (Ho et al. 2020, DDPM):
@@ -47,6 +48,6 @@ public final class ResnetBlock2D extends Module {
         h = conv2.forward(Activations.silu(norm2.forward(h)));
         NDArray shortcut = convShortcut == null ? x : convShortcut.forward(x);
         NDArray out = shortcut.add(h);
-        return outputScaleFactor == 1f ? out : out.div(outputScaleFactor);
+        return outputScaleFactor == 1f ? out : Scalars.div(out, outputScaleFactor);
     }
 }
