@@ -67,9 +67,6 @@ class ClusterIT {
                         + "./mvnw -B verify (or -pl api-gateway,gpu-worker,deploy -am verify)");
             }
         }
-        // TODO(worker): drop once io.s2edit.s2edit.stages.DefaultS2EditStages is on main (the stages are being finished)
-        assumeTrue(Files.isRegularFile(root.resolve("gpu-worker/target/classes/io/s2edit/s2edit/stages/DefaultS2EditStages.class")),
-                "the S2Edit stages implementation is not in this build yet");
         data = Files.createTempDirectory("s2edit-cluster-");
         image = data.resolve("cat.png");
         BufferedImage img = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);

@@ -6,6 +6,7 @@ import io.s2edit.common.messages.EditOptions;
 import io.s2edit.common.messages.FineTuneJob;
 import io.s2edit.common.messages.FineTuneOptions;
 import io.s2edit.common.messages.InvertJob;
+import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.engine.Progress;
 import io.s2edit.engine.pipeline.StableDiffusion;
@@ -20,6 +21,7 @@ import io.s2edit.worker.storage.ObjectStorageClient;
 import io.s2edit.worker.storage.ObjectStorageClient.MissingObjectException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,6 +39,8 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class StageJobs {
+
+    private static final Logger LOG = Logger.getLogger(StageJobs.class);
 
     /** What a job produced: object keys (each directly under its job prefix) and figures. */
     public record Result(List<String> outputKeys, Map<String, Double> metrics) {
@@ -130,41 +134,42 @@ public class StageJobs {
         }
     }
 
-    /** The fine-tune job's small files (token embeddings, object mask); the weight delta only when a model is rebuilt. */
+    /**
+     * The fine-tune job's files but the weight delta (token embeddings, and the object masks when
+     * spatial control was on); the delta is fetched only when a model must be rebuilt.
+     */
     private Path fineTuneFiles(UUID identityId, UUID fineTuneJobId, Path work) throws IOException, JobFailedException {
         Path dir = Files.createDirectories(work.resolve("finetune"));
-        String parent = "parent fine-tune job " + fineTuneJobId;
-        fetch(ArtifactKeys.tokenEmbeddings(identityId, fineTuneJobId), dir.resolve(StageFiles.TOKEN_EMBEDDINGS),
-                "the token embeddings of " + parent);
-        fetch(ArtifactKeys.objectMask(identityId, fineTuneJobId), dir.resolve(StageFiles.OBJECT_MASK),
-                "the object mask of " + parent);
+        String prefix = ArtifactKeys.jobPrefix(JobKind.FINETUNE, identityId, fineTuneJobId);
+        List<String> keys = storage.list(prefix);
+        String tokens = ArtifactKeys.tokenEmbeddings(identityId, fineTuneJobId);
+        if (!keys.contains(tokens)) {
+            throw new JobFailedException("the token embeddings of parent fine-tune job " + fineTuneJobId
+                    + " is missing from storage (" + tokens + ")");
+        }
+        for (String key : keys) {
+            String name = ArtifactKeys.outputName(key);
+            if (ArtifactKeys.isOutputOf(key, JobKind.FINETUNE, identityId, fineTuneJobId) && !name.equals(StageFiles.WEIGHT_DELTA)) {
+                fetch(key, dir.resolve(name), "file " + name + " of parent fine-tune job " + fineTuneJobId);
+            }
+        }
         return dir;
     }
 
     private StableDiffusion tunedModel(UUID identityId, UUID fineTuneJobId, Path fineTuneDir)
             throws IOException, JobFailedException {
-        try {
-            return models.tuned(fineTuneJobId, () -> weightDelta(identityId, fineTuneJobId, fineTuneDir));
-        } catch (MissingParentException e) {
-            throw new JobFailedException(e.getMessage());
-        }
+        return models.tuned(fineTuneJobId, () -> weightDelta(identityId, fineTuneJobId, fineTuneDir));
     }
 
+    /** The weight delta next to the other files; none when the identity was not fine-tuned (the baseline). */
     private Path weightDelta(UUID identityId, UUID fineTuneJobId, Path fineTuneDir) throws IOException {
+        String key = ArtifactKeys.weightDelta(identityId, fineTuneJobId);
         try {
-            fetch(ArtifactKeys.weightDelta(identityId, fineTuneJobId), fineTuneDir.resolve(StageFiles.WEIGHT_DELTA),
-                    "the weight delta of parent fine-tune job " + fineTuneJobId);
-        } catch (JobFailedException e) {
-            throw new MissingParentException(e.getMessage());
+            storage.download(key, fineTuneDir.resolve(StageFiles.WEIGHT_DELTA));
+        } catch (ObjectStorageClient.MissingObjectException e) {
+            LOG.infof("fine-tune job %s left no weight delta (%s): token embeddings only, as without fine-tuning", fineTuneJobId, key);
         }
         return fineTuneDir;
-    }
-
-    /** Carries a missing-parent failure out of {@link Models.FineTuneFiles}, which may only throw IOException. */
-    static final class MissingParentException extends IOException {
-        MissingParentException(String message) {
-            super(message);
-        }
     }
 
     private Path fetch(String key, Path target, String what) throws IOException, JobFailedException {

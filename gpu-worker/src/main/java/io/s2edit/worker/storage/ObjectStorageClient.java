@@ -103,6 +103,12 @@ public class ObjectStorageClient {
         }, key);
     }
 
+    /** The keys directly or indirectly under {@code prefix}. */
+    public java.util.List<String> list(String prefix) throws IOException {
+        return retrying("list " + prefix, () -> s3.listObjectsV2Paginator(r -> r.bucket(config.storage().bucket()).prefix(prefix))
+                .contents().stream().map(software.amazon.awssdk.services.s3.model.S3Object::key).toList(), prefix);
+    }
+
     /** Whether {@code key} exists. */
     public boolean exists(String key) throws IOException {
         try {
