@@ -44,8 +44,9 @@ import java.util.Map;
  * The S2Edit chain on the engine: identity fine-tuning with semantic and spatial control
  * ({@link IdentityFineTuner}), Null-text inversion under the fine-tuned model
  * ({@link NullTextInversion}) and Prompt-to-Prompt editing ({@link PromptToPromptPipeline}), with
- * the [I] mask applied to every cross-attention layer in inversion and editing, as the paper
- * applies spatial control "during both fine-tuning and inference stages" (§3.2).
+ * the [I] mask applied to every cross-attention layer in fine-tuning and editing, as the paper
+ * applies spatial control "during both fine-tuning and inference stages" (§3.2). Null-text
+ * inversion runs unmasked (see {@link #invert}).
  *
  * <p>Images are fitted to the checkpoint's native size (centre crop to its aspect, then resized;
  * {@link ImageFit}). Without fine-tuning (the ablation baseline) the prompt's [I] still names a new
@@ -119,11 +120,10 @@ public final class DefaultS2EditStages implements S2EditStages {
             try (NDScope scope = new NDScope()) {
                 conditional = io.s2edit.engine.Scopes.keep(tuned.encodePrompt(input.sourcePrompt()), work);
             }
-            InversionResult result;
-            List<AttentionEdit> edits = spatialEdits(tuned, fineTuneDir, List.of("", input.sourcePrompt()));
-            try (var control = io.s2edit.s2edit.attention.AttentionControl.install(tuned.unet(), edits)) {
-                result = new NullTextInversion(tuned).invert(image, conditional, options, work, progress);
-            }
+            // Inversion runs unmasked: its UNet calls mix batches of one (conditional or null row)
+            // and two, which the batch-shaped spatial control cannot tell apart. The mask applies in
+            // fine-tuning and editing.
+            InversionResult result = new NullTextInversion(tuned).invert(image, conditional, options, work, progress);
             Files.createDirectories(outDir);
             SafeTensorsWriter writer = new SafeTensorsWriter()
                     .put(LatentsFile.X_T, result.xT())
