@@ -11,6 +11,7 @@ import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
@@ -18,7 +19,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Set;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +45,8 @@ import java.util.stream.Stream;
  *   <li>the record is acknowledged only after the terminal event reached the broker, so a crash
  *       at any point before leaves it uncommitted and Kafka redelivers it; the re-run overwrites
  *       its own keys;</li>
+ *   <li>a record that comes back after a rebalance (its partition revoked and handed back before
+ *       the commit) is acknowledged without running again if its job already ended here;</li>
  *   <li>at SIGTERM no further job starts; the current one may finish within
  *       {@code s2edit.shutdown-grace}, else it is abandoned at its next step, without an
  *       event and without acknowledgement.</li>
@@ -68,6 +74,13 @@ public class JobRunner {
     private ExecutorService gpu;
     private volatile boolean draining;
     private final AtomicReference<Running> current = new AtomicReference<>();
+    /** Records ({@code topic-partition@offset}) whose job ended here, most recent last; bounded. */
+    private final Set<String> ended = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 1000;
+        }
+    });
 
     /** The job on the GPU thread now. */
     static final class Running {
@@ -138,6 +151,17 @@ public class JobRunner {
             record.ack().whenComplete((ok, f) -> done.complete(null));
             return;
         }
+        String recordId = recordId(record);
+        if (recordId != null && ended.contains(recordId)) {
+            // The same record again: a rebalance revoked its partition while the job ran here and
+            // handed it back before the offset was committed. The job has ended (event published):
+            // acknowledge this delivery, which commits the offset, instead of running it twice.
+            LOG.infof("%s job %s: record %s was redelivered after a rebalance and already ended here; acknowledging",
+                    kind.wireName(), job.jobId(), recordId);
+            registry.counter("s2edit.worker.jobs", "kind", kind.wireName(), "outcome", "duplicate").increment();
+            record.ack().whenComplete((ok, f) -> done.complete(null));
+            return;
+        }
         Running running = new Running(job);
         current.set(running);
         Timer.Sample sample = Timer.start(registry);
@@ -192,6 +216,9 @@ public class JobRunner {
         // never loses its end.
         try {
             events.send(terminal).toCompletableFuture().get();
+            if (recordId != null) {
+                ended.add(recordId);
+            }
             record.ack().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
@@ -236,6 +263,13 @@ public class JobRunner {
             }
         }
         gpu.shutdown();
+    }
+
+    /** {@code topic-partition@offset} of a Kafka record; null for a message from elsewhere (tests). */
+    private static String recordId(Message<String> record) {
+        return record.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> m.getTopic() + "-" + m.getPartition() + "@" + m.getOffset())
+                .orElse(null);
     }
 
     /** The innermost cause: what a person can act on ("no stages implementation"), not the injection wrapper. */

@@ -8,6 +8,8 @@ import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.common.messages.Messages;
 import io.s2edit.engine.Progress;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +32,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** SIGTERM: the runner's shutdown observer, with a stage that takes a known time per step. */
-class JobRunnerShutdownTest {
+/**
+ * The runner's record handling without Kafka: SIGTERM (its shutdown observer, with a stage that
+ * takes a known time per step) and a record delivered twice.
+ */
+class JobRunnerTest {
 
     private final List<JobEvent> sent = new CopyOnWriteArrayList<>();
     private final AtomicInteger stageRuns = new AtomicInteger();
@@ -113,6 +118,32 @@ class JobRunnerShutdownTest {
         assertTrue(sent.stream().noneMatch(e -> e.type() == JobEvent.Type.SUCCEEDED || e.type() == JobEvent.Type.FAILED),
                 () -> "no terminal event: " + sent);
         assertEquals(JobEvent.Type.STARTED, sent.get(0).type());
+    }
+
+    @Test
+    void theSameRecordBackAfterARebalanceIsAcknowledgedNotRunAgain() throws Exception {
+        JobRunner runner = runner(Duration.ofSeconds(1), 2, 0);
+        Record first = new Record();
+        ConsumerRecord<String, String> kafkaRecord = new ConsumerRecord<>("s2edit.jobs.finetune", 1, 42L,
+                first.job.key(), first.message.getPayload());
+        Message<String> delivery = first.message.addMetadata(new IncomingKafkaRecordMetadata<>(kafkaRecord, "finetune-jobs"));
+        runner.submit(delivery, JobKind.FINETUNE).get(10, TimeUnit.SECONDS);
+        assertEquals(1, stageRuns.get());
+        assertTrue(first.acked.get());
+
+        // the partition was revoked and assigned back before the commit: offset 42 comes again
+        Record again = new Record();
+        Message<String> redelivery = again.message.addMetadata(new IncomingKafkaRecordMetadata<>(kafkaRecord, "finetune-jobs"));
+        runner.submit(redelivery, JobKind.FINETUNE).get(10, TimeUnit.SECONDS);
+        assertEquals(1, stageRuns.get(), "not run twice");
+        assertTrue(again.acked.get(), "acknowledged, so the offset is committed");
+
+        // a new record of the same job (published again) runs again: it may follow a lost artifact
+        ConsumerRecord<String, String> republished = new ConsumerRecord<>("s2edit.jobs.finetune", 1, 43L,
+                first.job.key(), first.message.getPayload());
+        runner.submit(Message.of(first.message.getPayload()).addMetadata(new IncomingKafkaRecordMetadata<>(republished, "finetune-jobs")),
+                JobKind.FINETUNE).get(10, TimeUnit.SECONDS);
+        assertEquals(2, stageRuns.get());
     }
 
     @Test
