@@ -16,7 +16,9 @@ public final class Main {
 
     private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
             "generate", new GenerateCommand(),
-            "bench-engine", new BenchEngineCommand()));
+            "bench-engine", new BenchEngineCommand(),
+            "edit-local", new EditLocalCommand(false),
+            "compose-local", new EditLocalCommand(true)));
 
     private Main() {
     }

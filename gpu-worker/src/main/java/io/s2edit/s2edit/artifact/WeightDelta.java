@@ -28,15 +28,22 @@ import java.util.Map;
  * table's delta covers the base rows only; the new tokens' rows are {@link TokenEmbeddings}.
  *
  * <p><b>Precision.</b> fp16 by default (half the size of fp32: about 1.9 GB for SD v1.x's UNet
- * and text encoder); fp32 on request. An fp32 delta restores each weight as {@code fl(base + fl(tuned − base))}:
- * exact wherever tuned and base are within a factor 2 of each other (Sterbenz), off by one ulp
- * of the weight where it moved across or close to zero (on the tiny checkpoint after 3 steps at
- * lr 1e-4: ~1 element in 1000, weight errors ≤ 1.5e-11); the UNet output then differs by a few
- * float ulps (measured 8.3e-7 with |eps| ≈ 1; {@code ArtifactRoundTripTest} allows 1e-6). fp16 rounds each delta to 11 significant bits
- * (relative error ≤ 2^-11 ≈ 4.9e-4 of the delta, and deltas below 6e-8 flush to subnormals or
- * zero); the resulting UNet output error is measured on the tiny checkpoint by
- * {@code ArtifactRoundTripTest} and reported there (≈ 1e-7 of max |eps| after 200 paper-lr
- * steps; see the project notes for figures).
+ * and text encoder); fp32 on request.
+ * <ul>
+ *   <li>fp32 is lossless. {@code fl(base + fl(tuned − base))} equals tuned wherever the two are
+ *       within a factor 2 of each other (Sterbenz), but not where a weight moved across or close
+ *       to zero (b = −2.2e-4 → w = 1.6e-5 cannot be reached from b by adding any float). For
+ *       those few elements (1,080 of 2.4 M, 0.05%, on the tiny checkpoint after 3 steps at lr
+ *       1e-4; without them the UNet output was off by 8e-7, and by 1.3e-6 after the paper's 200
+ *       steps) the file also holds the exact values, {@code <key>.exact_index}
+ *       (I64 flat indices) and {@code <key>.exact_value} (F32), which {@link #applyTo} writes
+ *       over the sum: the reloaded weights and outputs are bit-identical.</li>
+ *   <li>fp16 rounds each delta to 11 significant bits (relative error ≤ 2^-11 ≈ 4.9e-4 of the
+ *       delta; deltas below 6e-8 become subnormal or zero). Measured on the tiny checkpoint (UNet
+ *       output eps with max |eps| ≈ 1.1): 5.1e-6 max abs error after the paper's 200 steps at lr
+ *       2e-6, 6.0e-6 after 3 steps at lr 1e-4 ({@code ArtifactRoundTripTest}, bound 2e-5), while
+ *       fine-tuning itself moved eps by up to 0.46; {@code FineTuneFigures} prints these.</li>
+ * </ul>
  *
  * <p><b>Scope.</b> {@link Scope#CHANGED} (default) stores only weights that differ from the base
  * (with AdamW's weight decay that is usually all of them); {@link Scope#ALL} stores every weight.
@@ -54,11 +61,14 @@ public final class WeightDelta {
      * @param tensors tensors written
      * @param parameters their element count
      * @param unchanged weights equal to the base (left out under {@link Scope#CHANGED})
+     * @param exactValues elements stored exactly beside the fp32 delta (0 for fp16)
      * @param bytes file size
      */
-    public record Summary(Path file, int tensors, long parameters, int unchanged, long bytes) {
+    public record Summary(Path file, int tensors, long parameters, int unchanged, long exactValues, long bytes) {
     }
 
+    private static final String EXACT_INDEX = ".exact_index";
+    private static final String EXACT_VALUE = ".exact_value";
     private static final String UNET = "unet.";
     private static final String TEXT = "text_encoder.";
     private static final String UNET_FILE = "unet/diffusion_pytorch_model.safetensors";
@@ -82,6 +92,7 @@ public final class WeightDelta {
         int unchanged = 0;
         long count = 0;
         int written = 0;
+        long exact = 0;
         try (SafeTensors unet = SafeTensors.open(base.resolve(UNET_FILE));
                 SafeTensors text = SafeTensors.open(base.resolve(TEXT_FILE));
                 NDManager work = fineTuned.manager().newSubManager()) {
@@ -90,17 +101,30 @@ public final class WeightDelta {
                 SafeTensors tensors = key.startsWith(UNET) ? unet : text;
                 String fileKey = fileKey(tensors, key);
                 Shape baseShape = tensors.info(fileKey).shape();
+                Parameter parameter = entry.getValue();
                 if (scope == Scope.CHANGED) {
                     boolean same;
                     try (NDScope s = new NDScope()) {
-                        same = current(entry.getValue(), baseShape).contentEquals(tensors.load(fileKey, work));
+                        same = current(parameter, baseShape).contentEquals(tensors.load(fileKey, work));
                     }
                     if (same) {
                         unchanged++;
                         continue;
                     }
                 }
-                Parameter parameter = entry.getValue();
+                if (precision == Precision.F32) {
+                    try (NDScope s = new NDScope()) {
+                        NDArray tuned = current(parameter, baseShape).flatten(); // [N]
+                        NDArray baseValue = tensors.load(fileKey, work).flatten();
+                        NDArray missed = baseValue.add(tuned.sub(baseValue)).neq(tuned); // [N]: fl(b + fl(w - b)) != w
+                        if (missed.any().getBoolean()) {
+                            NDArray index = missed.nonzero().flatten(); // [k]
+                            writer.put(key + EXACT_INDEX, Scopes.keep(index, work));
+                            writer.put(key + EXACT_VALUE, Scopes.keep(tuned.get(new NDIndex("{}", index)), work));
+                            exact += index.getShape().get(0);
+                        }
+                    }
+                }
                 writer.put(key, baseShape, () -> {
                     try (NDScope s = new NDScope()) {
                         return Scopes.keep(current(parameter, baseShape).sub(tensors.load(fileKey, work)), work);
@@ -111,7 +135,7 @@ public final class WeightDelta {
             }
             writer.write(file);
         }
-        return new Summary(file, written, count, unchanged, Files.size(file));
+        return new Summary(file, written, count, unchanged, exact, Files.size(file));
     }
 
     /**
@@ -128,8 +152,10 @@ public final class WeightDelta {
             if (verifyBase) {
                 metadata.baseModel().verify(base.directory());
             }
+            List<String> deltas = tensors.names().stream()
+                    .filter(name -> !name.endsWith(EXACT_INDEX) && !name.endsWith(EXACT_VALUE)).toList();
             List<String> problems = new ArrayList<>();
-            for (String name : tensors.names()) {
+            for (String name : deltas) {
                 Parameter parameter = parameters.get(name);
                 Shape shape = tensors.info(name).shape();
                 if (parameter == null) {
@@ -143,9 +169,14 @@ public final class WeightDelta {
             if (!problems.isEmpty()) {
                 throw new IllegalArgumentException(file + " does not fit this model:\n  " + String.join("\n  ", problems));
             }
-            for (String name : tensors.names()) {
+            for (String name : deltas) {
                 try (NDScope s = new NDScope()) {
-                    parameters.get(name).get().addi(tensors.load(name, work));
+                    NDArray weight = parameters.get(name).get();
+                    weight.addi(tensors.load(name, work)); // 1. base + delta
+                    if (tensors.contains(name + EXACT_INDEX)) { // 2. exact values where the sum cannot reach the weight
+                        weight.reshape(-1).set(new NDIndex("{}", tensors.load(name + EXACT_INDEX, work)),
+                                tensors.load(name + EXACT_VALUE, work)); // in place through the flat view
+                    }
                 }
             }
             return metadata;

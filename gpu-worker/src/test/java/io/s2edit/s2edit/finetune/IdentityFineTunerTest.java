@@ -127,6 +127,20 @@ class IdentityFineTunerTest {
     }
 
     @Test
+    void compositionalAlternateTrainsOnePairPerStep() {
+        EnhancedPrompt reference = EnhancedPrompt.parse("a dog with [A] fur", "fur", Placeholder.ATTRIBUTE);
+        List<TrainingPair> pairs = List.of(TrainingPair.of(TinyFixture.disc(), PROMPT),
+                TrainingPair.of(TinyFixture.disc(TinyFixture.SIZE, 20, 18, 9), reference));
+        try (NDManager manager = NDManager.newBaseManager(); StableDiffusion model = TinyFixture.load(manager)) {
+            FineTuneResult result = new IdentityFineTuner(model, fast().steps(3).spatial(false)
+                    .composition(FineTuneOptions.Composition.ALTERNATE).build()).fineTune(pairs, (s, i, n) -> { });
+            assertEquals(List.of(0, 1, 0), result.log().stream().map(StepLog::pair).toList());
+            assertEquals(List.of(1, 2, 3), result.log().stream().map(StepLog::step).toList());
+            assertTrue(result.masks().isEmpty(), "spatial off and no user mask: no mask pass");
+        }
+    }
+
+    @Test
     void aTokenTheTokenizerKnowsIsRefused() {
         try (NDManager manager = NDManager.newBaseManager(); StableDiffusion model = TinyFixture.load(manager)) {
             model.tokenizer().addTokens("[I]");
