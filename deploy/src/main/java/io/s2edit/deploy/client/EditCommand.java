@@ -25,8 +25,10 @@ import java.util.Set;
  */
 public final class EditCommand {
 
+    /** The options of {@code ./s2edit edit-local} but {@code --model} (the server has it), plus server and webhook. */
     static final Set<String> VALUED = Set.of("server", "image", "source", "object", "target", "mask", "finetune-steps",
-            "steps", "guidance", "seed", "out", "webhook");
+            "steps", "guidance", "seed", "lr", "lambda", "mask-threshold", "cross-replace", "self-replace", "blend",
+            "blend-threshold", "out", "webhook");
     static final Set<String> FLAGS = Set.of("no-finetune", "no-semantic", "no-spatial");
 
     private final PrintStream out;
@@ -37,10 +39,22 @@ public final class EditCommand {
         this.err = err;
     }
 
-    /** The parsed command line: what is submitted. */
+    /** The parsed command line: what is submitted. A null option is left to the server (the paper's value). */
     public record Request(URI server, Path image, Path mask, String source, String object, List<String> targets, Integer fineTuneSteps,
                    Integer steps, Double guidance, Long seed, boolean fineTune, boolean semantic, boolean spatial, Path out,
-                   String webhook) {
+                   String webhook, Tuning tuning) {
+        public Request(URI server, Path image, Path mask, String source, String object, List<String> targets, Integer fineTuneSteps,
+                       Integer steps, Double guidance, Long seed, boolean fineTune, boolean semantic, boolean spatial, Path out,
+                       String webhook) {
+            this(server, image, mask, source, object, targets, fineTuneSteps, steps, guidance, seed, fineTune, semantic, spatial,
+                    out, webhook, Tuning.NONE);
+        }
+    }
+
+    /** The finer options: learning rate, lambda, mask threshold, Prompt-to-Prompt windows, local blend. */
+    public record Tuning(Double learningRate, Double lambda, Double maskThreshold, Double crossReplace, Double selfReplace,
+                         List<String> blend, Double blendThreshold) {
+        static final Tuning NONE = new Tuning(null, null, null, null, null, List.of(), null);
     }
 
     /** What became of a request: the exit status, the identity and its jobs (chain order), the files written. */
@@ -61,7 +75,10 @@ public final class EditCommand {
                 cl.has("mask") ? Path.of(cl.require("mask")) : null, cl.require("source"), cl.require("object"), targets,
                 cl.integer("finetune-steps", 1, 5000), cl.integer("steps", 1, 1000), cl.decimal("guidance", 1, 20),
                 cl.longInteger("seed"), !cl.has("no-finetune"), !cl.has("no-semantic"), !cl.has("no-spatial"),
-                Path.of(cl.require("out")), cl.get("webhook", null));
+                Path.of(cl.require("out")), cl.get("webhook", null),
+                new Tuning(cl.decimal("lr", 1e-12, 1e-2), cl.decimal("lambda", 0, 10), cl.decimal("mask-threshold", 0.01, 0.99),
+                        cl.decimal("cross-replace", 0, 1), cl.decimal("self-replace", 0, 1), cl.all("blend"),
+                        cl.decimal("blend-threshold", 0.01, 0.99)));
     }
 
     /** The multipart parts of {@code POST /v1/identities} for {@code r}. */
@@ -82,6 +99,10 @@ public final class EditCommand {
         if (!r.spatial()) {
             options.put("spatial_control", false);
         }
+        Tuning t = r.tuning();
+        putIfSet(options, "learning_rate", t.learningRate());
+        putIfSet(options, "semantic_loss_weight", t.lambda());
+        putIfSet(options, "mask_threshold", t.maskThreshold());
         Map<String, Object> invert = GatewayClient.map();
         if (r.steps() != null) {
             invert.put("steps", r.steps());
@@ -93,6 +114,14 @@ public final class EditCommand {
         edit.put("target_prompts", r.targets());
         if (r.seed() != null) {
             edit.put("seed", r.seed());
+        }
+        putIfSet(edit, "cross_replace_steps", t.crossReplace());
+        putIfSet(edit, "self_replace_steps", t.selfReplace());
+        if (!t.blend().isEmpty()) {
+            Map<String, Object> blend = GatewayClient.map();
+            blend.put("words", t.blend());
+            putIfSet(blend, "threshold", t.blendThreshold());
+            edit.put("local_blend", blend);
         }
         List<Part> parts = new ArrayList<>();
         parts.add(Part.file("image", r.image(), contentType(r.image())));
@@ -171,6 +200,12 @@ public final class EditCommand {
         saved.sort(null);
         saved.forEach(p -> out.println("wrote " + p));
         return new Outcome(0, identityId, jobIds, saved);
+    }
+
+    private static void putIfSet(Map<String, Object> json, String name, Object value) {
+        if (value != null) {
+            json.put(name, value);
+        }
     }
 
     private static String contentType(Path p) {

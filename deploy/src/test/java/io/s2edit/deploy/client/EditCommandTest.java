@@ -32,7 +32,9 @@ class EditCommandTest {
         Map<String, GatewayClient.Part> p = parts("--server", "http://h:1", "--image", "in.jpg", "--mask", "m.png",
                 "--source", "a photo of a [I] lady", "--object", "lady", "--target", "a photo of a [I] lady with bangs",
                 "--target", "a photo of a [I] lady smiling", "--finetune-steps", "20", "--steps", "10", "--guidance", "4.5",
-                "--seed", "42", "--no-semantic", "--no-spatial", "--no-finetune", "--out", "o");
+                "--seed", "42", "--no-semantic", "--no-spatial", "--no-finetune", "--out", "o", "--lr", "1e-5", "--lambda", "0.2",
+                "--mask-threshold", "0.4", "--cross-replace", "0.6", "--self-replace", "0.3", "--blend", "bangs", "--blend", "lady",
+                "--blend-threshold", "0.5");
         assertEquals("image/jpeg", p.get("image").contentType());
         assertEquals("image/png", p.get("mask").contentType());
         assertEquals("a photo of a [I] lady", p.get("source_prompt").text());
@@ -43,6 +45,9 @@ class EditCommandTest {
         assertFalse(options.get("semantic_loss").asBoolean());
         assertFalse(options.get("spatial_control").asBoolean());
         assertFalse(options.get("identity_fine_tune").asBoolean());
+        assertEquals(1e-5, options.get("learning_rate").asDouble());
+        assertEquals(0.2, options.get("semantic_loss_weight").asDouble());
+        assertEquals(0.4, options.get("mask_threshold").asDouble());
         JsonNode invert = json(p.get("invert"));
         assertEquals(10, invert.get("steps").asInt());
         assertEquals(4.5, invert.get("guidance").asDouble());
@@ -51,6 +56,10 @@ class EditCommandTest {
         assertEquals(List.of("a photo of a [I] lady with bangs", "a photo of a [I] lady smiling"),
                 List.of(edits.get(0).get("target_prompts").get(0).asText(), edits.get(0).get("target_prompts").get(1).asText()));
         assertEquals(42, edits.get(0).get("seed").asLong());
+        assertEquals(0.6, edits.get(0).get("cross_replace_steps").asDouble());
+        assertEquals(0.3, edits.get(0).get("self_replace_steps").asDouble());
+        assertEquals("[\"bangs\",\"lady\"]", edits.get(0).get("local_blend").get("words").toString());
+        assertEquals(0.5, edits.get(0).get("local_blend").get("threshold").asDouble());
     }
 
     @Test
