@@ -16,7 +16,9 @@ import io.s2edit.engine.nn.Scalars;
 import io.s2edit.engine.pipeline.StableDiffusion;
 import io.s2edit.engine.scheduler.DdimScheduler;
 import io.s2edit.engine.unet.UNet2DConditionModel;
+import io.s2edit.s2edit.attention.AttentionControl;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 
@@ -58,8 +60,11 @@ import java.util.List;
  *
  * <p><b>Embeddings in, not prompts.</b> The conditional embedding is an input, so a prompt with
  * a learned token such as {@code [I]} is encoded by whoever added the token. The model is used
- * for its UNet, VAE and scheduler config; its processors are used as installed (install none
- * while inverting unless an edit must act on the source's attention).
+ * for its UNet, VAE and scheduler config. Without an {@link InversionAttention} its processors
+ * are used as installed (install none while inverting unless an edit must act on the source's
+ * attention); with one, each UNet call runs under the edits it returns for that call's rows and
+ * plain attention is restored after the call. S2Edit inverts this way with the [I] mask on the
+ * conditional rows, so that the null embeddings are fitted to the model as editing runs it.
  *
  * <p>Not thread-safe with other users of the same model (processors are model state).
  */
@@ -72,10 +77,24 @@ public final class NullTextInversion {
     /** Progress stage of {@link #reconstruct} and {@link #denoise}: N updates. */
     public static final String STAGE_RECONSTRUCT = "reconstruct";
 
-    private final StableDiffusion model;
+    private static final int[] CONDITIONAL_ROW = {0};
+    private static final int[] NULL_TEXT_ROW = {InversionAttention.NULL_TEXT};
 
+    private final StableDiffusion model;
+    private final InversionAttention attention;
+
+    /** Inversion with the model's processors as installed. */
     public NullTextInversion(StableDiffusion model) {
+        this(model, null);
+    }
+
+    /**
+     * @param attention the edits of each UNet call, chosen by its rows; {@code null} leaves the
+     *     installed processors alone
+     */
+    public NullTextInversion(StableDiffusion model, InversionAttention attention) {
         this.model = model;
+        this.attention = attention;
     }
 
     /** {@link #invert(NDArray, NDArray, NDArray, NullTextOptions, NDManager, Progress)} from the embedding of "". */
@@ -142,7 +161,7 @@ public final class NullTextInversion {
         for (int i = 0; i < steps; i++) {
             int t = timesteps[steps - 1 - i];
             try (NDScope scope = new NDScope()) {
-                NDArray eps = model.unet().forward(latent, t, conditional); // [1, C, h, w]
+                NDArray eps = unet(latent, t, conditional, CONDITIONAL_ROW); // [1, C, h, w]
                 latent = Scopes.keep(scheduler.inverseStep(eps, t, latent).prevSample(), out);
             }
             latents.add(latent);
@@ -169,7 +188,7 @@ public final class NullTextInversion {
                 int iterations = 0;
                 boolean stopped = false;
                 try (NDManager stepState = work.newSubManager(); NDScope scope = new NDScope()) {
-                    NDArray epsCond = options.innerSteps() == 0 ? null : model.unet().forward(latent, t, conditional); // 1. eps_c
+                    NDArray epsCond = options.innerSteps() == 0 ? null : unet(latent, t, conditional, CONDITIONAL_ROW); // 1. eps_c
                     Adam adam = new Adam(options.learningRate(i), stepState); // 2. a fresh optimiser per step
                     while (iterations < options.innerSteps()) {
                         Iteration it = iterate(latent, t, epsCond, target, nullEmbedding, options.guidance(), scheduler,
@@ -211,7 +230,7 @@ public final class NullTextInversion {
             leaf.setRequiresGradient(true);
             float loss;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray epsUncond = model.unet().forward(latent, t, leaf); // [1, C, h, w]
+                NDArray epsUncond = unet(latent, t, leaf, NULL_TEXT_ROW); // [1, C, h, w]
                 NDArray eps = epsUncond.add(Scalars.mul(epsCond.sub(epsUncond), (float) guidance)); // CFG
                 NDArray previous = scheduler.step(eps, t, latent).prevSample(); // z_{t-1}(null embedding)
                 NDArray mse = previous.sub(target).square().mean(); // F.mse_loss, mean reduction
@@ -235,7 +254,9 @@ public final class NullTextInversion {
         NDArray uncond = batch == 1 ? unconditional : unconditional.repeat(0, batch); // [B, 77, D]
         NDArray context = NDArrays.concat(new NDList(uncond, conditional)); // [2B, 77, D]
         NDArray input = NDArrays.concat(new NDList(latents, latents)); // [2B, C, h, w]
-        NDList halves = model.unet().forward(input, t, context).split(2, 0); // eps_u, eps_c: [B, C, h, w]
+        int[] rows = new int[(int) (2 * batch)]; // [null-text x B, prompts 0 .. B-1]
+        Arrays.setAll(rows, r -> r < batch ? InversionAttention.NULL_TEXT : (int) (r - batch));
+        NDList halves = unet(input, t, context, rows).split(2, 0); // eps_u, eps_c: [B, C, h, w]
         NDArray eps = halves.get(0).add(halves.get(1).sub(halves.get(0)).mul((float) guidance));
         return scheduler.step(eps, t, latents).prevSample();
     }
@@ -300,6 +321,16 @@ public final class NullTextInversion {
                 NDArray image = model.vae().decodeLatents(latents).div(2).add(0.5f).clip(0, 1); // [B, 3, H, W]
                 return new Reconstruction(Scopes.keep(latents, out), Scopes.keep(image, out));
             }
+        }
+    }
+
+    /** One UNet call, under {@link #attention}'s edits for {@code rows} when there is one. */
+    private NDArray unet(NDArray latents, int t, NDArray context, int[] rows) {
+        if (attention == null) {
+            return model.unet().forward(latents, t, context);
+        }
+        try (AttentionControl control = AttentionControl.install(model.unet(), attention.edits(rows))) {
+            return model.unet().forward(latents, t, context);
         }
     }
 

@@ -15,7 +15,6 @@ import io.s2edit.s2edit.artifact.Artifacts;
 import io.s2edit.s2edit.artifact.TokenEmbeddings;
 import io.s2edit.s2edit.artifact.WeightDelta;
 import io.s2edit.s2edit.attention.AttentionEdit;
-import io.s2edit.s2edit.attention.SpatialControl;
 import io.s2edit.s2edit.edit.EditOptions;
 import io.s2edit.s2edit.edit.LocalBlendOptions;
 import io.s2edit.s2edit.edit.PromptToPromptPipeline;
@@ -25,10 +24,10 @@ import io.s2edit.s2edit.finetune.FineTuneResult;
 import io.s2edit.s2edit.finetune.IdentityFineTuner;
 import io.s2edit.s2edit.finetune.StepLog;
 import io.s2edit.s2edit.finetune.TrainingPair;
+import io.s2edit.s2edit.inversion.InversionAttention;
 import io.s2edit.s2edit.inversion.InversionResult;
 import io.s2edit.s2edit.inversion.NullTextInversion;
 import io.s2edit.s2edit.inversion.NullTextOptions;
-import io.s2edit.s2edit.mask.ObjectMask;
 import io.s2edit.s2edit.prompt.EnhancedPrompt;
 import io.s2edit.s2edit.prompt.Placeholder;
 import java.awt.image.BufferedImage;
@@ -36,6 +35,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +44,9 @@ import java.util.Map;
  * The S2Edit chain on the engine: identity fine-tuning with semantic and spatial control
  * ({@link IdentityFineTuner}), Null-text inversion under the fine-tuned model
  * ({@link NullTextInversion}) and Prompt-to-Prompt editing ({@link PromptToPromptPipeline}), with
- * the [I] mask applied to every cross-attention layer in fine-tuning and editing, as the paper
- * applies spatial control "during both fine-tuning and inference stages" (§3.2). Null-text
- * inversion runs unmasked (see {@link #invert}).
+ * the [I] mask applied to every cross-attention layer in fine-tuning, inversion and editing, as the
+ * paper applies spatial control "during both fine-tuning and inference stages" (§3.2): the null
+ * embeddings are fitted with the mask on the conditional rows, as editing will run the model.
  *
  * <p>Images are fitted to the checkpoint's native size (centre crop to its aspect, then resized;
  * {@link ImageFit}). Without fine-tuning (the ablation baseline) the prompt's [I] still names a new
@@ -120,10 +120,8 @@ public final class DefaultS2EditStages implements S2EditStages {
             try (NDScope scope = new NDScope()) {
                 conditional = io.s2edit.engine.Scopes.keep(tuned.encodePrompt(input.sourcePrompt()), work);
             }
-            // Inversion runs unmasked: its UNet calls mix batches of one (conditional or null row)
-            // and two, which the batch-shaped spatial control cannot tell apart. The mask applies in
-            // fine-tuning and editing.
-            InversionResult result = new NullTextInversion(tuned).invert(image, conditional, options, work, progress);
+            InversionResult result = new NullTextInversion(tuned, inversionAttention(tuned, fineTuneDir, input.sourcePrompt()))
+                    .invert(image, conditional, options, work, progress);
             Files.createDirectories(outDir);
             SafeTensorsWriter writer = new SafeTensorsWriter()
                     .put(LatentsFile.X_T, result.xT())
@@ -172,7 +170,8 @@ public final class DefaultS2EditStages implements S2EditStages {
             List<String> batch = new ArrayList<>();
             prompts.forEach(p -> batch.add(""));
             batch.addAll(prompts);
-            List<AttentionEdit> edits = spatialEdits(tuned, fineTuneDir, batch);
+            List<AttentionEdit> edits = LearnedTokenMasks.read(tuned, fineTuneDir)
+                    .edits(batch.stream().map(tuned.tokenizer()::encode).toList()); // "" rows: unconditional
             PromptToPromptPipeline.Result result = PromptToPromptPipeline.edit(tuned, xT, nulls, input.sourcePrompt(),
                     input.targets(), guidance, options, edits, progress, work);
             Files.createDirectories(outDir);
@@ -189,26 +188,19 @@ public final class DefaultS2EditStages implements S2EditStages {
     }
 
     /**
-     * Spatial control for a guided batch (one prompt per row, "" rows are unconditional): each
-     * learned token whose mask was saved masks its columns in the rows that hold it.
+     * Spatial control during inversion: the [I] (and [A]) masks on the conditional rows of every
+     * UNet call, so the null embeddings are fitted to the model as editing will run it; none when
+     * spatial control was off.
      */
-    private static List<AttentionEdit> spatialEdits(StableDiffusion tuned, Path fineTuneDir, List<String> batch)
+    private static InversionAttention inversionAttention(StableDiffusion tuned, Path fineTuneDir, String sourcePrompt)
             throws IOException {
-        List<AttentionEdit> edits = new ArrayList<>();
-        TokenEmbeddings tokens = TokenEmbeddings.read(fineTuneDir.resolve(Artifacts.TOKENS));
-        if (tokens.metadata().optionsJson().replace(" ", "").contains("\"spatial\":false")) {
-            return edits; // the ablation without spatial control: inference runs unmasked too
+        LearnedTokenMasks masks = LearnedTokenMasks.read(tuned, fineTuneDir);
+        if (masks.isEmpty()) {
+            return null;
         }
-        List<TokenIds> ids = batch.stream().map(tuned.tokenizer()::encode).toList();
-        for (TokenEmbeddings.Token token : tokens.tokens()) {
-            Path maskFile = fineTuneDir.resolve(Artifacts.maskFile(token.text()));
-            if (!Files.isRegularFile(maskFile)) {
-                continue; // spatial control was off
-            }
-            int latent = tuned.latentSize(ImageFit.nativeSize(tuned));
-            ObjectMask mask = ObjectMask.read(maskFile, latent, latent);
-            edits.add(SpatialControl.forPrompts(mask, ids, tuned.tokenizer().idOf(token.text()), false));
-        }
-        return edits;
+        TokenIds source = tuned.tokenizer().encode(sourcePrompt);
+        TokenIds empty = tuned.tokenizer().encode("");
+        return rows -> masks.edits(Arrays.stream(rows).mapToObj(r -> r == InversionAttention.NULL_TEXT ? empty : source)
+                .toList());
     }
 }
