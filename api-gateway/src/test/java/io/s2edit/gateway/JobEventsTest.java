@@ -7,7 +7,9 @@ import io.s2edit.common.artifacts.ArtifactKeys;
 import io.s2edit.common.messages.EditJob;
 import io.s2edit.common.messages.FineTuneJob;
 import io.s2edit.common.messages.InvertJob;
+import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
+import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.Messages;
 import io.s2edit.common.messages.Topics;
 import io.s2edit.gateway.outbox.OutboxEntity;
@@ -179,6 +181,43 @@ class JobEventsTest {
                 .body("error", nullValue())
                 .body("completed_at", equalTo(completedAt))
                 .body("metrics.predict_time", equalTo(1.0f));
+    }
+
+    @Test
+    void cancelIsAnnouncedToWorkersOnlyForReleasedJobsAndTheirCanceledEventChangesNothing() {
+        Map<String, String> f = Fixtures.fields();
+        f.put("invert", "{}");
+        List<String> ids = Fixtures.postIdentity(f, Fixtures.png(32, 32, 36)).then().statusCode(202)
+                .extract().jsonPath().getList("jobs.id");
+        UUID ft = UUID.fromString(ids.get(0));
+        UUID inv = UUID.fromString(ids.get(1));
+        FineTuneJob ftJob = Worker.awaitJob(Topics.FINETUNE, ft, FineTuneJob.class, WAIT);
+        Worker.send(JobEvent.started(ftJob));
+        awaitStatus(ft, "running");
+
+        given().post("/v1/jobs/" + ft + "/cancel").then().statusCode(200).body("status", equalTo("canceled"));
+        JobCancel cancel = Worker.awaitCancel(ft, WAIT);
+        assertEquals(ftJob.identityId(), cancel.identityId());
+        assertEquals(JobKind.FINETUNE, cancel.kind());
+        assertEquals("canceled by request", cancel.reason());
+        String completedAt = job(ft).extract().path("completed_at");
+        // the same instant (the database keeps microseconds)
+        assertTrue(Duration.between(java.time.Instant.parse(completedAt), cancel.canceledAt()).abs().toNanos() < 1000,
+                completedAt + " vs " + cancel.canceledAt());
+        // the waiting inversion never reached Kafka: canceled here, nothing to announce
+        job(inv).body("status", equalTo("canceled"));
+        assertEquals(0L, (long) QuarkusTransaction.requiringNew().call(() -> OutboxEntity.count("jobId", inv)));
+
+        // the worker stops and says so; the job has ended here already
+        Worker.send(JobEvent.progress(ftJob, 3, 200, "finetune"),
+                JobEvent.canceled(ftJob, "canceled by request; stopped after finetune step 3/200"));
+        String marker = Fixtures.postIdentity(Fixtures.fields(), Fixtures.png(32, 32, 37)).then().statusCode(202)
+                .extract().path("jobs[0].id");
+        FineTuneJob markerJob = Worker.awaitJob(Topics.FINETUNE, UUID.fromString(marker), FineTuneJob.class, WAIT);
+        Worker.send(JobEvent.started(markerJob));
+        awaitStatus(marker, "running");
+        job(ft).body("status", equalTo("canceled")).body("error.reason", equalTo("canceled by request"))
+                .body("progress", nullValue()).body("completed_at", equalTo(completedAt));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.s2edit.gateway;
 
+import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.common.messages.Messages;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * Plays the GPU worker over the real broker: reads job messages from the job topics and
@@ -65,6 +67,20 @@ final class Worker {
 
     /** All messages of {@code jobId} on {@code topic} seen within {@code window} (stops early at {@code enough}). */
     static <T extends JobMessage> List<T> jobsOn(String topic, UUID jobId, Class<T> type, Duration window, int enough) {
+        return recordsOn(topic, type, m -> m.jobId().equals(jobId), window, enough);
+    }
+
+    /** Waits for the cancel of {@code jobId} on {@code s2edit.jobs.cancel}, as every worker reads it. */
+    static JobCancel awaitCancel(UUID jobId, Duration timeout) {
+        List<JobCancel> all = recordsOn(Topics.CANCEL, JobCancel.class, c -> c.jobId().equals(jobId), timeout, 1);
+        if (all.isEmpty()) {
+            throw new AssertionError("no cancel for job " + jobId + " on " + Topics.CANCEL + " within " + timeout);
+        }
+        return all.get(0);
+    }
+
+    /** The messages on {@code topic} that {@code wanted} accepts, read from the beginning within {@code window}. */
+    private static <T> List<T> recordsOn(String topic, Class<T> type, Predicate<T> wanted, Duration window, int enough) {
         Map<String, Object> conf = Map.of("bootstrap.servers", bootstrap(),
                 "key.deserializer", StringDeserializer.class.getName(), "value.deserializer", StringDeserializer.class.getName(),
                 "enable.auto.commit", "false");
@@ -81,7 +97,7 @@ final class Worker {
             while (System.nanoTime() < end && found.size() < enough) {
                 for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
                     T m = Messages.decode(r.value(), type);
-                    if (m.jobId().equals(jobId)) {
+                    if (wanted.test(m)) {
                         found.add(m);
                     }
                 }

@@ -8,6 +8,7 @@ import io.s2edit.common.messages.FineTuneJob;
 import io.s2edit.common.messages.FineTuneOptions;
 import io.s2edit.common.messages.InvertJob;
 import io.s2edit.common.messages.InvertOptions;
+import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
 import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.JobMessage;
@@ -113,5 +114,30 @@ class MessagesTest {
         assertThrows(InvalidValueException.class, () -> JobEvent.failed(inv, " "));
         assertThrows(InvalidValueException.class, () -> JobEvent.progress(inv, 51, 50, "x"));
         assertFalse(Messages.encode(JobEvent.started(inv)).contains("reason"));
+        JobEvent canceled = JobEvent.canceled(inv, "canceled at null-text step 3/50");
+        assertTrue(Messages.encode(canceled).contains("\"type\":\"canceled\""));
+        assertEquals(canceled, Messages.decode(Messages.encode(canceled), JobEvent.class));
+        assertTrue(canceled.terminal());
+        assertFalse(p.terminal());
+        assertThrows(InvalidValueException.class, () -> JobEvent.canceled(inv, null));
+    }
+
+    @Test
+    void cancelsRoundTripAndValidate() {
+        JobCancel c = JobCancel.of(INV, IDENTITY, JobKind.INVERT, java.time.Instant.parse("2025-01-02T03:04:05Z"),
+                "canceled by request");
+        String json = Messages.encode(c);
+        assertEquals("{\"schema_version\":1,\"job_id\":\"" + INV + "\",\"identity_id\":\"" + IDENTITY
+                + "\",\"kind\":\"invert\",\"canceled_at\":\"2025-01-02T03:04:05Z\",\"reason\":\"canceled by request\"}", json);
+        assertEquals(c, Messages.decode(json, JobCancel.class));
+        assertEquals(Topics.CANCEL, c.topic());
+        assertEquals(IDENTITY.toString(), c.key());
+        InvalidValueException newer = assertThrows(InvalidValueException.class,
+                () -> Messages.decode(json.replace("\"schema_version\":1", "\"schema_version\":2"), JobCancel.class));
+        assertEquals("schema_version", newer.field());
+        InvalidValueException noJob = assertThrows(InvalidValueException.class,
+                () -> Messages.decode(json.replace("\"job_id\":\"" + INV + "\",", ""), JobCancel.class));
+        assertEquals("job_id", noJob.field());
+        assertThrows(IllegalArgumentException.class, () -> Messages.decode("[1]", JobCancel.class));
     }
 }

@@ -178,10 +178,10 @@ public final class LocalStack implements AutoCloseable {
         return env;
     }
 
-    /** The job and event topics with {@link #PARTITIONS} partitions, before any client subscribes. */
+    /** The job, cancel and event topics with {@link #PARTITIONS} partitions, before any client subscribes. */
     private void createTopics() throws IOException {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            for (String topic : List.of(Topics.FINETUNE, Topics.INVERT, Topics.EDIT, Topics.JOB_EVENTS)) {
+            for (String topic : List.of(Topics.FINETUNE, Topics.INVERT, Topics.EDIT, Topics.CANCEL, Topics.JOB_EVENTS)) {
                 try {
                     admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get(60, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {

@@ -41,10 +41,15 @@ import java.util.stream.Stream;
  *
  * <ol>
  *   <li>{@code started} (with the attempt), then {@code progress} per step (throttled), then
- *       {@code succeeded} with the output keys and metrics, or {@code failed} with the reason;</li>
+ *       {@code succeeded} with the output keys and metrics, {@code failed} with the reason, or
+ *       {@code canceled} when the gateway canceled it meanwhile ({@link JobCancels}: the job stops
+ *       at its next step or before uploading, whichever comes first);</li>
  *   <li>the record is acknowledged only after the terminal event reached the broker, so a crash
  *       at any point before leaves it uncommitted and Kafka redelivers it; the re-run overwrites
  *       its own keys;</li>
+ *   <li>a record whose job the gateway has canceled before it started is acknowledged and
+ *       skipped, with no event (the first job after start waits, boundedly, until the recent
+ *       cancels have been read);</li>
  *   <li>a record that comes back after a rebalance (its partition revoked and handed back before
  *       the commit) is acknowledged without running again if its job already ended here;</li>
  *   <li>at SIGTERM no further job starts; the current one may finish within
@@ -67,6 +72,9 @@ public class JobRunner {
 
     @Inject
     JobEventsClient events;
+
+    @Inject
+    JobCancels cancels;
 
     @Inject
     MeterRegistry registry;
@@ -162,6 +170,20 @@ public class JobRunner {
             record.ack().whenComplete((ok, f) -> done.complete(null));
             return;
         }
+        if (!cancels.awaitLoaded()) {
+            LOG.warnf("the cancel history is not read yet; %s job %s runs on the cancels known so far", kind.wireName(),
+                    job.jobId());
+        }
+        if (cancels.isCanceled(job.jobId())) {
+            LOG.infof("%s job %s (attempt %d) was canceled before it started; acknowledging its record without running it",
+                    kind.wireName(), job.jobId(), job.attempt());
+            registry.counter("s2edit.worker.jobs", "kind", kind.wireName(), "outcome", "skipped").increment();
+            if (recordId != null) {
+                ended.add(recordId);
+            }
+            record.ack().whenComplete((ok, f) -> done.complete(null));
+            return;
+        }
         Running running = new Running(job);
         current.set(running);
         Timer.Sample sample = Timer.start(registry);
@@ -174,8 +196,12 @@ public class JobRunner {
             events.sendAndForget(JobEvent.started(job));
             work = workFolder(job);
             ProgressReporter progress = new ProgressReporter(job, events::sendAndForget, config.worker().progressInterval(),
-                    running::abandoned, System::nanoTime);
+                    running::abandoned, () -> cancels.isCanceled(job.jobId()), System::nanoTime);
             StageJobs.Result result = stageJobs.run(job, work, progress);
+            if (cancels.isCanceled(job.jobId())) {
+                // canceled while the outputs were uploading: they stay under the job's prefix, unreported
+                throw new JobCanceledException("canceled by request after the stage ended; its outputs are not reported");
+            }
             Map<String, Double> metrics = new HashMap<>(result.metrics());
             metrics.put("predict_time", (System.nanoTime() - start) / 1e9);
             terminal = JobEvent.succeeded(job, result.outputKeys(), metrics);
@@ -183,6 +209,9 @@ public class JobRunner {
         } catch (JobAbandonedException e) {
             terminal = null;
             outcome = "abandoned";
+        } catch (JobCanceledException e) {
+            terminal = JobEvent.canceled(job, e.getMessage());
+            outcome = "canceled";
         } catch (JobFailedException e) {
             terminal = JobEvent.failed(job, e.getMessage());
             outcome = "failed";
@@ -209,6 +238,9 @@ public class JobRunner {
         }
         if (terminal.type() == JobEvent.Type.FAILED) {
             LOG.warnf("%s job %s failed: %s", kind.wireName(), job.jobId(), terminal.reason());
+        } else if (terminal.type() == JobEvent.Type.CANCELED) {
+            LOG.infof("%s job %s %s after %.1f s", kind.wireName(), job.jobId(), terminal.reason(),
+                    (System.nanoTime() - start) / 1e9);
         } else {
             LOG.infof("%s job %s succeeded in %.1f s", kind.wireName(), job.jobId(), (System.nanoTime() - start) / 1e9);
         }

@@ -36,6 +36,13 @@ import java.util.UUID;
  * One job, start to end, in a folder of its own: download the inputs from object storage (the
  * parents' artifacts under {@link ArtifactKeys}), run the stage, upload every file the stage wrote
  * under the job's own prefix (a re-run overwrites the same keys). Knows nothing of Kafka.
+ *
+ * <p>A job canceled meanwhile ({@link JobCancels}) stops before its model is loaded, at any step of
+ * its stage (the progress callback), or before its outputs are uploaded, with
+ * {@link JobCanceledException}. What a canceled run leaves: nothing in storage when it stops
+ * before the upload (the stage writes only into the job's folder, which is deleted); only when
+ * the cancel arrives during the upload, the files uploaded so far, under the job's own prefix,
+ * referenced by no succeeded job and overwritten if the job is ever run again.
  */
 @ApplicationScoped
 public class StageJobs {
@@ -54,6 +61,9 @@ public class StageJobs {
 
     @Inject
     ObjectStorageClient storage;
+
+    @Inject
+    JobCancels cancels;
 
     public Result run(JobMessage job, Path work, Progress progress) throws IOException, JobFailedException {
         if (job instanceof FineTuneJob ft) {
@@ -80,6 +90,7 @@ public class StageJobs {
         // 2. the stage, on a fresh base model that becomes the fine-tuned one; it stays in memory
         //    for this identity's inversion and edits
         Path out = Files.createDirectories(work.resolve("out"));
+        stopIfCanceled(job, "before loading the model");
         return runOn(models.freshBase(), job.jobId(), job, out, model -> stages.fineTune(model, input, out, progress));
     }
 
@@ -90,6 +101,7 @@ public class StageJobs {
         Path fineTuneDir = fineTuneFiles(job.identityId(), job.fineTuneJobId(), work);
         InvertInput input = stageInput(() -> new InvertInput(image, job.sourcePrompt(), job.options().steps(), job.options().guidance()));
         Path out = Files.createDirectories(work.resolve("out"));
+        stopIfCanceled(job, "before loading the model");
         return runOn(tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir), job.fineTuneJobId(), job, out,
                 model -> stages.invert(model, input, fineTuneDir, out, progress));
     }
@@ -108,6 +120,7 @@ public class StageJobs {
         EditInput input = stageInput(() -> new EditInput(job.sourcePrompt(), o.targetPrompts(), o.crossReplaceSteps(),
                 o.selfReplaceSteps(), reweight, blendWords, blendThreshold, o.steps(), o.guidance()));
         Path out = Files.createDirectories(work.resolve("out"));
+        stopIfCanceled(job, "before loading the model");
         return runOn(tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir), job.fineTuneJobId(), job, out,
                 model -> stages.edit(model, input, fineTuneDir, invertDir, out, progress));
     }
@@ -125,6 +138,7 @@ public class StageJobs {
             throws IOException, JobFailedException {
         try {
             StageSummary summary = stage(() -> call.run(model));
+            stopIfCanceled(job, "after the " + job.kind().wireName() + " stage, before uploading its outputs");
             List<String> keys = upload(job, summary, out);
             models.keep(fineTuneJobId, model);
             return new Result(keys, summary.metrics());
@@ -195,6 +209,12 @@ public class StageJobs {
             keys.add(key);
         }
         return keys;
+    }
+
+    private void stopIfCanceled(JobMessage job, String where) {
+        if (cancels.isCanceled(job.jobId())) {
+            throw new JobCanceledException("canceled by request; stopped " + where);
+        }
     }
 
     private interface StageCall<T> {

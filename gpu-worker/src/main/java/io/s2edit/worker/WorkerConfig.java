@@ -23,6 +23,8 @@ public interface WorkerConfig {
 
     Worker worker();
 
+    Cancel cancel();
+
     /**
      * At SIGTERM, how long the current job may still run; a job that has not ended by then is
      * abandoned unacknowledged, so Kafka redelivers it to another worker. Keep the pod's
@@ -67,6 +69,28 @@ public interface WorkerConfig {
          */
         @WithDefault("1")
         int cacheSize();
+    }
+
+    /** Cancels announced by the gateway on {@code s2edit.jobs.cancel} ({@link JobCancels}). */
+    interface Cancel {
+        /**
+         * How long a cancel is remembered, and how far back the topic is read at start. Keep it
+         * at least as long as a job record can wait in its topic (the job topics' retention;
+         * Kafka's default is 7 days).
+         */
+        @WithDefault("7d")
+        Duration retention();
+
+        /** At most this many canceled jobs are remembered (the oldest go first); about 100 bytes each. */
+        @WithDefault("100000")
+        int maxRemembered();
+
+        /**
+         * At start, how long the first job waits for the cancel history to be read before it runs
+         * anyway (a cancel read later still stops it at its next step).
+         */
+        @WithDefault("30s")
+        Duration loadWait();
     }
 
     interface Worker {

@@ -9,32 +9,24 @@ import io.s2edit.common.messages.FineTuneJob;
 import io.s2edit.common.messages.FineTuneOptions;
 import io.s2edit.common.messages.InvertJob;
 import io.s2edit.common.messages.InvertOptions;
+import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.common.messages.Messages;
-import io.s2edit.common.messages.Topics;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 
 import static org.awaitility.Awaitility.await;
@@ -43,20 +35,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The job processors against a real broker and S3 server, with fast stand-in stages
- * ({@link FakeStages}): events, outputs, failures with reasons, redelivery, one job at a time and
- * the model cache. The real stages run in the cluster's end-to-end test (module deploy).
+ * ({@link FakeStages}): events, outputs, failures with reasons, redelivery, one job at a time,
+ * the model cache, and cancels (a running job stops, a canceled job's record is skipped). The real stages run in the cluster's end-to-end test (module deploy).
  */
 @QuarkusTest
 @WithTestResource(WorkerTestServers.class)
 class JobProcessorsTest {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
-    private static final Map<UUID, List<JobEvent>> EVENTS = new ConcurrentHashMap<>();
-    private static volatile Thread collector;
-    private static volatile boolean stop;
 
     @Inject
     FakeStages stages;
+
+    @Inject
+    JobCancels cancels;
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
@@ -64,68 +56,33 @@ class JobProcessorsTest {
     @ConfigProperty(name = "s2edit.storage.endpoint")
     String s3Endpoint;
 
-    @BeforeAll
-    static void collectEvents() {
-        stop = false;
+    private RecordMetadata send(JobMessage job) {
+        return WorkerKafka.send(bootstrap, job.topic(), job.key(), Messages.encode(job));
     }
 
-    @AfterAll
-    static void stopCollecting() throws InterruptedException {
-        stop = true;
-        if (collector != null) {
-            collector.join(5000);
-        }
+    private void cancel(JobMessage job) {
+        JobCancel c = JobCancel.of(job.jobId(), job.identityId(), job.kind(), Instant.now(), "canceled by request");
+        WorkerKafka.send(bootstrap, c.topic(), c.key(), Messages.encode(c));
     }
 
-    /** Reads s2edit.job-events from the beginning on a thread of its own (started on first use, config known). */
-    private synchronized void ensureCollector() {
-        if (collector != null) {
-            return;
-        }
-        Map<String, Object> conf = Map.of("bootstrap.servers", bootstrap, "key.deserializer", StringDeserializer.class.getName(),
-                "value.deserializer", StringDeserializer.class.getName(), "enable.auto.commit", "false");
-        Thread t = new Thread(() -> {
-            try (KafkaConsumer<String, String> c = new KafkaConsumer<>(conf)) {
-                List<TopicPartition> parts = c.partitionsFor(Topics.JOB_EVENTS, Duration.ofSeconds(30)).stream()
-                        .map(p -> new TopicPartition(Topics.JOB_EVENTS, p.partition())).toList();
-                c.assign(parts);
-                c.seekToBeginning(parts);
-                while (!stop) {
-                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(100))) {
-                        JobEvent e = Messages.decode(r.value(), JobEvent.class);
-                        assertEquals(e.identityId().toString(), r.key(), "events are keyed by identity id");
-                        EVENTS.computeIfAbsent(e.jobId(), k -> new CopyOnWriteArrayList<>()).add(e);
-                    }
-                }
-            }
-        }, "job-events-collector");
-        t.setDaemon(true);
-        t.start();
-        collector = t;
-    }
-
-    private void send(JobMessage job) {
-        ensureCollector();
-        try (KafkaProducer<String, String> p = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", StringSerializer.class.getName()))) {
-            p.send(new ProducerRecord<>(job.topic(), job.key(), Messages.encode(job))).get();
-        } catch (Exception e) {
-            throw new AssertionError(e);
-        }
+    /** Waits until the worker group has committed past {@code record}: the worker acknowledged it. */
+    private void awaitAcknowledged(RecordMetadata record) {
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        await().atMost(WAIT).until(() -> WorkerKafka.committed(bootstrap, partition) > record.offset());
     }
 
     private List<JobEvent> events(UUID jobId) {
-        return new ArrayList<>(EVENTS.getOrDefault(jobId, List.of()));
+        return WorkerKafka.events(jobId);
     }
 
     private long terminalCount(UUID jobId) {
-        return events(jobId).stream().filter(e -> e.type() == JobEvent.Type.SUCCEEDED || e.type() == JobEvent.Type.FAILED).count();
+        return events(jobId).stream().filter(JobEvent::terminal).count();
     }
 
     /** Waits for the {@code n}-th terminal event of the job and returns it. */
     private JobEvent awaitTerminal(UUID jobId, int n) {
         await().atMost(WAIT).until(() -> terminalCount(jobId) >= n);
-        return events(jobId).stream().filter(e -> e.type() == JobEvent.Type.SUCCEEDED || e.type() == JobEvent.Type.FAILED)
+        return events(jobId).stream().filter(JobEvent::terminal)
                 .skip(n - 1).findFirst().orElseThrow();
     }
 
@@ -297,5 +254,62 @@ class JobProcessorsTest {
         send(invQ);
         awaitTerminal(invQ.jobId(), 1);
         assertEquals(applied + 2, stages.applied.get(), "q's model was evicted by p's");
+    }
+
+    @Test
+    void aRunningJobStopsSoonAfterItsCancelReportsCanceledAndIsAcknowledged() {
+        UUID identity = UUID.randomUUID();
+        putSource(identity);
+        FineTuneJob longJob = fineTune(identity, "a photo of a [I] lady", 3000); // 60 s at 20 ms a step
+        stages.stepMillis = 20;
+        try {
+            RecordMetadata record = send(longJob);
+            await().atMost(WAIT).until(() -> events(longJob.jobId()).stream().anyMatch(e -> e.type() == JobEvent.Type.PROGRESS));
+            long canceledAt = System.nanoTime();
+            cancel(longJob);
+            JobEvent end = awaitTerminal(longJob.jobId(), 1);
+            double seconds = (System.nanoTime() - canceledAt) / 1e9;
+            System.out.printf("cancel -> canceled event: %.3f s%n", seconds);
+            assertEquals(JobEvent.Type.CANCELED, end.type(), () -> "events: " + events(longJob.jobId()));
+            assertTrue(seconds < 5, "stopped " + seconds + " s after the cancel");
+            assertTrue(end.reason().startsWith("canceled by request; stopped after finetune step "), end.reason());
+            int stoppedAt = Integer.parseInt(end.reason().replaceAll(".* step (\\d+)/3000", "$1"));
+            assertTrue(stoppedAt < 3000, end.reason());
+            awaitAcknowledged(record);
+            try (S3Client s3 = s3()) {
+                assertEquals(0, s3.listObjectsV2(r -> r.bucket(WorkerTestServers.BUCKET)
+                        .prefix(ArtifactKeys.jobPrefix(longJob.kind(), identity, longJob.jobId()))).keyCount(), "nothing uploaded");
+            }
+        } finally {
+            stages.stepMillis = 0;
+        }
+        // the worker takes the next job
+        FineTuneJob next = fineTune(identity, "a photo of a [I] lady", 2);
+        send(next);
+        assertEquals(JobEvent.Type.SUCCEEDED, awaitTerminal(next.jobId(), 1).type());
+        assertEquals(1, events(longJob.jobId()).stream().filter(JobEvent::terminal).count(), "one end only");
+    }
+
+    @Test
+    void aCanceledJobsRecordIsAcknowledgedWithoutRunning() {
+        // canceled before this worker started: known from the cancel topic's history
+        FineTuneJob before = WorkerTestServers.CANCELED_BEFORE_START;
+        // canceled while it runs, before its record arrives
+        UUID identity = before.identityId();
+        putSource(identity);
+        FineTuneJob live = fineTune(identity, "a photo of a [I] lady", 2);
+        cancel(live);
+        await().atMost(WAIT).until(() -> cancels.isCanceled(live.jobId()));
+        int runs = stages.runs.get();
+        send(before);
+        send(live);
+        // a job behind them on the same partition runs: both records were handled before it
+        FineTuneJob after = fineTune(identity, "a photo of a [I] lady", 2);
+        RecordMetadata last = send(after);
+        assertEquals(JobEvent.Type.SUCCEEDED, awaitTerminal(after.jobId(), 1).type());
+        assertEquals(List.of(), events(before.jobId()), "no event: the gateway knows");
+        assertEquals(List.of(), events(live.jobId()));
+        assertEquals(runs + 1, stages.runs.get(), "only the last job ran");
+        awaitAcknowledged(last);
     }
 }

@@ -3,6 +3,7 @@ package io.s2edit.worker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.s2edit.common.messages.FineTuneJob;
 import io.s2edit.common.messages.FineTuneOptions;
+import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
 import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.JobMessage;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,18 +36,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The runner's record handling without Kafka: SIGTERM (its shutdown observer, with a stage that
- * takes a known time per step) and a record delivered twice.
+ * takes a known time per step), a record delivered twice, and cancels (what the cancel topic's
+ * reader would have remembered).
  */
 class JobRunnerTest {
 
     private final List<JobEvent> sent = new CopyOnWriteArrayList<>();
     private final AtomicInteger stageRuns = new AtomicInteger();
     private final AtomicInteger stepsDone = new AtomicInteger();
+    private final JobCancels cancels = new JobCancels(Duration.ofDays(7), 1000, Duration.ZERO, java.time.Clock.systemUTC());
 
-    private JobRunner runner(Duration grace, int steps, long stepMillis) {
+    /** Steps of the stand-in stage, read when a job starts. */
+    private volatile int steps;
+
+    private JobRunner runner(Duration grace, int stageSteps, long stepMillis) {
+        steps = stageSteps;
         JobRunner r = new JobRunner();
         r.config = config(grace);
         r.registry = new SimpleMeterRegistry();
+        r.cancels = cancels;
         r.events = new JobEventsClient() {
             @Override
             public CompletionStage<Void> send(JobEvent event) {
@@ -62,6 +71,7 @@ class JobRunnerTest {
             @Override
             public Result run(JobMessage job, Path work, Progress progress) {
                 stageRuns.incrementAndGet();
+                int steps = JobRunnerTest.this.steps;
                 for (int step = 1; step <= steps; step++) {
                     sleep(stepMillis);
                     progress.update("finetune", step, steps);
@@ -147,6 +157,40 @@ class JobRunnerTest {
     }
 
     @Test
+    void aJobCanceledWhileRunningStopsAtItsNextStepReportsCanceledAndIsAcknowledged() throws Exception {
+        JobRunner runner = runner(Duration.ofSeconds(1), 1000, 20);
+        Record record = new Record();
+        CompletableFuture<Void> done = runner.submit(record.message, JobKind.FINETUNE).toCompletableFuture();
+        await().atMost(Duration.ofSeconds(10)).until(() -> stepsDone.get() >= 2);
+        cancels.add(JobCancel.of(record.job.jobId(), record.job.identityId(), JobKind.FINETUNE, Instant.now(), "canceled by request"));
+        done.get(5, TimeUnit.SECONDS);
+        assertTrue(stepsDone.get() < 1000);
+        assertTrue(record.acked.get(), "acknowledged: not redelivered");
+        JobEvent last = sent.get(sent.size() - 1);
+        assertEquals(JobEvent.Type.CANCELED, last.type());
+        assertTrue(last.reason().startsWith("canceled by request; stopped after finetune step "), last.reason());
+        assertTrue(sent.stream().noneMatch(e -> e.type() == JobEvent.Type.SUCCEEDED), () -> "no success: " + sent);
+
+        // and the next job runs
+        steps = 2;
+        Record next = new Record();
+        runner.submit(next.message, JobKind.FINETUNE).get(60, TimeUnit.SECONDS);
+        assertTrue(next.acked.get());
+        assertEquals(JobEvent.Type.SUCCEEDED, sent.get(sent.size() - 1).type());
+    }
+
+    @Test
+    void aRecordOfAJobCanceledBeforeItStartedIsAcknowledgedAndSkipped() throws Exception {
+        JobRunner runner = runner(Duration.ofSeconds(1), 2, 0);
+        Record record = new Record();
+        cancels.add(JobCancel.of(record.job.jobId(), record.job.identityId(), JobKind.FINETUNE, Instant.now(), "canceled by request"));
+        runner.submit(record.message, JobKind.FINETUNE).get(5, TimeUnit.SECONDS);
+        assertEquals(0, stageRuns.get());
+        assertTrue(record.acked.get());
+        assertEquals(List.of(), sent, "no event: the gateway knows");
+    }
+
+    @Test
     void afterShutdownNoJobStarts() throws Exception {
         JobRunner runner = runner(Duration.ofSeconds(1), 1, 0);
         runner.onShutdown(null);
@@ -191,6 +235,15 @@ class JobRunnerTest {
                 return new Model() {
                     public Path dir() { return Path.of("unused"); }
                     public int cacheSize() { return 1; }
+                };
+            }
+
+            @Override
+            public Cancel cancel() {
+                return new Cancel() {
+                    public Duration retention() { return Duration.ofDays(7); }
+                    public int maxRemembered() { return 1000; }
+                    public Duration loadWait() { return Duration.ZERO; }
                 };
             }
 

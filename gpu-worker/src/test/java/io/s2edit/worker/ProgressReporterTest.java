@@ -22,8 +22,9 @@ class ProgressReporterTest {
     private final List<JobEvent> sent = new ArrayList<>();
     private final AtomicLong clock = new AtomicLong();
     private final AtomicBoolean abandoned = new AtomicBoolean();
+    private final AtomicBoolean canceled = new AtomicBoolean();
     private final ProgressReporter reporter = new ProgressReporter(job, sent::add, Duration.ofMillis(250), abandoned::get,
-            clock::get);
+            canceled::get, clock::get);
 
     @Test
     void sendsAtMostOneEventPerIntervalButAlwaysTheLastStep() {
@@ -58,5 +59,14 @@ class ProgressReporterTest {
         JobAbandonedException e = assertThrows(JobAbandonedException.class, () -> reporter.update("finetune", 2, 10));
         assertEquals(1, sent.size());
         assertEquals(true, e.getMessage().contains(job.jobId().toString()));
+    }
+
+    @Test
+    void aCanceledJobStopsAtItsNextStepSayingWhere() {
+        reporter.update("inversion", 1, 50);
+        canceled.set(true);
+        JobCanceledException e = assertThrows(JobCanceledException.class, () -> reporter.update("null-text", 7, 50));
+        assertEquals("canceled by request; stopped after null-text step 7/50", e.getMessage());
+        assertEquals(1, sent.size(), "no progress event for the step it stopped at");
     }
 }

@@ -3,6 +3,7 @@ package io.s2edit.gateway.jobs;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.s2edit.common.artifacts.ArtifactKeys;
+import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.common.messages.JobStatus;
@@ -144,7 +145,13 @@ public class JobService {
                 j.completedAt = Instant.now();
                 j.errorReason = e.reason();
                 webhooks.enqueue(j, WebhookEvents.COMPLETED);
-                endDescendants(j, JobStatus.FAILED, changed);
+                endDescendants(j, JobStatus.FAILED, changed, new ArrayList<>());
+            }
+            case CANCELED -> {
+                // Workers report canceled only for jobs this gateway canceled, which are terminal
+                // here and ignored above; should one arrive for a live job, it ends as the worker says.
+                endAsCanceled(j, e.reason());
+                endDescendants(j, JobStatus.CANCELED, changed, new ArrayList<>());
             }
         }
         registry.counter("s2edit.job_events.applied", "type", e.type().wireName()).increment();
@@ -160,8 +167,14 @@ public class JobService {
     }
 
     /**
-     * Cancels a job that has not ended, and its descendants. A released job may still be running
-     * on a worker; its later events are ignored, and the relay skips it if it was not published yet.
+     * Cancels a job that has not ended, and its descendants. Every one of them that was released
+     * (its job message is in the outbox, maybe published, maybe running on a worker) also gets a
+     * {@link JobCancel} outbox row in this transaction: the relay publishes it on
+     * {@code s2edit.jobs.cancel} (after Kafka returns, if it is away), the worker running the job
+     * stops at its next step, and a worker that receives the job's record later skips it. A job
+     * message not yet published is not published at all (the relay skips jobs that have ended);
+     * its cancel still goes out, since an earlier relay round may have sent the job and crashed
+     * before marking it. Unreleased descendants never reached Kafka and need no cancel.
      */
     @Transactional(Transactional.TxType.MANDATORY)
     public List<JobView> cancel(UUID id) {
@@ -172,18 +185,30 @@ public class JobService {
         if (j.status.terminal()) {
             throw new ApiException(ProblemType.JOB_NOT_CANCELABLE, "job " + id + " has already ended: " + j.status.wireName(), "id");
         }
-        j.status = JobStatus.CANCELED;
-        j.completedAt = Instant.now();
-        j.errorReason = "canceled by request";
-        webhooks.enqueue(j, WebhookEvents.COMPLETED);
+        endAsCanceled(j, "canceled by request");
         List<JobView> changed = new ArrayList<>();
-        endDescendants(j, JobStatus.CANCELED, changed);
+        List<JobEntity> ended = new ArrayList<>();
+        ended.add(j);
+        endDescendants(j, JobStatus.CANCELED, changed, ended);
+        for (JobEntity e : ended) {
+            if (e.releasedAt != null) {
+                JobCancel cancel = JobCancel.of(e.id, e.identityId, e.kind, e.completedAt, e.errorReason);
+                OutboxEntity.of(e.id, cancel.topic(), cancel.key(), Messages.encode(cancel)).persist();
+            }
+        }
         changed.add(0, views.of(j));
         return changed;
     }
 
+    private void endAsCanceled(JobEntity j, String reason) {
+        j.status = JobStatus.CANCELED;
+        j.completedAt = Instant.now();
+        j.errorReason = reason;
+        webhooks.enqueue(j, WebhookEvents.COMPLETED);
+    }
+
     /** Ends every unfinished descendant of {@code parent} with a reason that names the parent's. */
-    private void endDescendants(JobEntity parent, JobStatus status, List<JobView> changed) {
+    private void endDescendants(JobEntity parent, JobStatus status, List<JobView> changed, List<JobEntity> ended) {
         for (JobEntity child : JobEntity.children(parent.id)) {
             JobEntity c = JobEntity.lock(child.id);
             if (c.status.terminal()) {
@@ -195,7 +220,8 @@ public class JobService {
                     + parent.status.wireName() + ": " + parent.errorReason;
             webhooks.enqueue(c, WebhookEvents.COMPLETED);
             changed.add(views.of(c));
-            endDescendants(c, status, changed);
+            ended.add(c);
+            endDescendants(c, status, changed, ended);
         }
     }
 

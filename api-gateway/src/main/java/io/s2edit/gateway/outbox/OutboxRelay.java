@@ -41,8 +41,9 @@ import java.util.concurrent.TimeUnit;
  * a job accepted while Kafka is down goes out once Kafka is back.
  *
  * <p>Each round, in one transaction: 1. take the oldest unpublished rows
- * ({@code FOR UPDATE SKIP LOCKED}: replicas never publish the same row at once); 2. skip rows
- * whose job was canceled meanwhile; 3. send the rest in id order and wait for the acks; 4. mark
+ * ({@code FOR UPDATE SKIP LOCKED}: replicas never publish the same row at once); 2. skip job
+ * messages whose job has ended meanwhile (canceled; a cancel itself, on {@code s2edit.jobs.cancel},
+ * is always sent); 3. send the rest in id order and wait for the acks; 4. mark
  * the acknowledged rows published and stop at the first failure, so the records of one identity
  * keep their order. A failure closes the producer (a fresh one reconnects next round). A crash
  * after 3 and before the commit publishes a row twice: delivery is at least once, and workers
@@ -135,7 +136,7 @@ public class OutboxRelay {
             List<OutboxEntity> sending = new ArrayList<>();
             for (OutboxEntity row : rows) {
                 JobEntity job = JobEntity.findById(row.jobId);
-                if (job != null && job.status.terminal()) {
+                if (job != null && job.status.terminal() && !Topics.CANCEL.equals(row.topic)) {
                     row.publishedAt = now;
                     row.lastError = "not published: job " + job.status.wireName() + " before publication";
                 } else {
@@ -191,7 +192,7 @@ public class OutboxRelay {
         conf.put("default.api.timeout.ms", (int) config.outbox().sendTimeout().toMillis());
         try (Admin admin = Admin.create(conf)) {
             List<NewTopic> topics = new ArrayList<>();
-            for (String t : List.of(Topics.FINETUNE, Topics.INVERT, Topics.EDIT, Topics.JOB_EVENTS)) {
+            for (String t : List.of(Topics.FINETUNE, Topics.INVERT, Topics.EDIT, Topics.CANCEL, Topics.JOB_EVENTS)) {
                 topics.add(new NewTopic(t, config.outbox().topicPartitions(), config.outbox().topicReplicationFactor()));
             }
             var result = admin.createTopics(topics);

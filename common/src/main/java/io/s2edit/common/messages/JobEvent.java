@@ -34,7 +34,7 @@ public record JobEvent(int schemaVersion, UUID jobId, UUID identityId, JobKind k
                        String reason) {
 
     public enum Type {
-        STARTED, PROGRESS, SUCCEEDED, FAILED;
+        STARTED, PROGRESS, SUCCEEDED, FAILED, CANCELED;
 
         @JsonValue
         public String wireName() {
@@ -80,7 +80,7 @@ public record JobEvent(int schemaVersion, UUID jobId, UUID identityId, JobKind k
                     }
                 }
             }
-            case FAILED -> Require.notBlank("reason", reason);
+            case FAILED, CANCELED -> Require.notBlank("reason", reason);
             case STARTED -> { }
         }
     }
@@ -106,6 +106,16 @@ public record JobEvent(int schemaVersion, UUID jobId, UUID identityId, JobKind k
     public static JobEvent failed(JobMessage job, String reason) {
         return new JobEvent(JobMessage.SCHEMA_VERSION, job.jobId(), job.identityId(), job.kind(), job.attempt(),
                 Type.FAILED, Instant.now(), null, null, null, reason);
+    }
+
+    public static JobEvent canceled(JobMessage job, String reason) {
+        return new JobEvent(JobMessage.SCHEMA_VERSION, job.jobId(), job.identityId(), job.kind(), job.attempt(),
+                Type.CANCELED, Instant.now(), null, null, null, reason);
+    }
+
+    /** {@code succeeded}, {@code failed} or {@code canceled}: the last event of an attempt. */
+    public boolean terminal() {
+        return type == Type.SUCCEEDED || type == Type.FAILED || type == Type.CANCELED;
     }
 
     public String key() {
