@@ -48,8 +48,8 @@ public final class Artifacts {
             Precision precision) throws IOException {
         ArtifactMetadata metadata = ArtifactMetadata.of(TokenEmbeddings.KIND, fineTuned.directory(), options, options.seed());
         Path tokens = directory.resolve(TOKENS);
-        TokenEmbeddings.capture(fineTuned, result.tokens().stream().map(FineTuneResult.LearnedToken::text).toList(), metadata)
-                .write(tokens);
+        TokenEmbeddings.capture(fineTuned, result.tokens().stream().map(FineTuneResult.LearnedToken::text).toList(), metadata,
+                options.spatial()).write(tokens);
         WeightDelta.Summary summary = null;
         Path delta = null;
         if (options.finetune()) {
