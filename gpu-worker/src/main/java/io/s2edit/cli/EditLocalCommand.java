@@ -2,12 +2,15 @@ package io.s2edit.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.s2edit.engine.pipeline.StableDiffusion;
+import io.s2edit.s2edit.prompt.EnhancedPrompt;
+import io.s2edit.s2edit.prompt.Placeholder;
 import io.s2edit.s2edit.stages.DefaultS2EditStages;
 import io.s2edit.s2edit.stages.EditInput;
 import io.s2edit.s2edit.stages.FineTuneInput;
 import io.s2edit.s2edit.stages.InvertInput;
 import io.s2edit.s2edit.stages.S2EditStages;
 import io.s2edit.s2edit.stages.StageSummary;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,14 +21,22 @@ import java.util.Set;
  * {@code ./s2edit edit-local} (one image, §3.1-3.2) and {@code ./s2edit compose-local} (source plus
  * reference image, §3.3): the whole S2Edit chain in this process, fine-tune -> invert -> edit, with
  * a progress bar per stage; outputs land in {@code --out} as the artifact layout names them
- * ({@code finetune/}, {@code invert/}, {@code edits/}).
+ * ({@code finetune/}, {@code invert/}, {@code edits/}). The fine-tuning prompts are checked before
+ * the model loads, so a prompt without its placeholder fails at once, naming the option.
  */
 final class EditLocalCommand implements Main.Command {
 
     private final boolean compose;
+    private final PrintStream out;
 
     EditLocalCommand(boolean compose) {
+        this(compose, System.err);
+    }
+
+    /** Progress and the summary of written files go to {@code out}. */
+    EditLocalCommand(boolean compose, PrintStream out) {
         this.compose = compose;
+        this.out = out;
     }
 
     @Override
@@ -44,7 +55,7 @@ final class EditLocalCommand implements Main.Command {
             options.addAll(Set.of("reference", "reference-prompt", "reference-object", "reference-mask"));
         }
         Args args = Args.parse(name, argv, options, Set.of("no-finetune", "no-semantic", "no-spatial"));
-        Path out = args.path("out");
+        Path outDir = args.path("out");
         int steps = args.integer("steps", 50, 1, 100);
         double guidance = args.decimal("guidance", 5.0, 1, 20);
         String source = args.required("source");
@@ -60,6 +71,10 @@ final class EditLocalCommand implements Main.Command {
                 args.integer("finetune-steps", 200, 0, 100_000), args.decimal("lr", 2e-6, 1e-12, 1e-2),
                 args.integer("seed", 0, 0, Integer.MAX_VALUE), !args.flag("no-finetune"), !args.flag("no-semantic"),
                 !args.flag("no-spatial"), args.decimal("lambda", 0.1, 0, 100), args.decimal("mask-threshold", 0.3, 0.01, 0.99));
+        checkPrompt(name, "source", fineTune.sourcePrompt(), fineTune.objectWord(), Placeholder.IDENTITY);
+        if (reference != null) {
+            checkPrompt(name, "reference-prompt", reference.prompt(), reference.objectWord(), Placeholder.ATTRIBUTE);
+        }
         InvertInput invert = new InvertInput(args.path("image"), source, steps, guidance);
         List<String> blend = new ArrayList<>(args.all("blend"));
         EditInput edit = new EditInput(source, targets, args.decimal("cross-replace", 0.8, 0, 1),
@@ -67,28 +82,40 @@ final class EditLocalCommand implements Main.Command {
                 steps, guidance);
 
         S2EditStages stages = new DefaultS2EditStages();
-        ProgressBar bar = new ProgressBar(System.err);
+        ProgressBar bar = new ProgressBar(out);
         long started = System.nanoTime();
         try (NDManager manager = NDManager.newBaseManager();
                 StableDiffusion model = StableDiffusion.load(args.path("model"), manager)) {
-            StageSummary s1 = stages.fineTune(model, fineTune, out.resolve("finetune"), bar);
-            StageSummary s2 = stages.invert(model, invert, out.resolve("finetune"), out.resolve("invert"), bar);
-            StageSummary s3 = stages.edit(model, edit, out.resolve("finetune"), out.resolve("invert"), out.resolve("edits"), bar);
-            System.err.printf("%nwrote in %.1fs:%n", (System.nanoTime() - started) / 1e9);
-            report(out.resolve("finetune"), s1);
-            report(out.resolve("invert"), s2);
-            report(out.resolve("edits"), s3);
+            Path fineTuneDir = outDir.resolve("finetune");
+            Path invertDir = outDir.resolve("invert");
+            Path editsDir = outDir.resolve("edits");
+            StageSummary s1 = stages.fineTune(model, fineTune, fineTuneDir, bar);
+            StageSummary s2 = stages.invert(model, invert, fineTuneDir, invertDir, bar);
+            StageSummary s3 = stages.edit(model, edit, fineTuneDir, invertDir, editsDir, bar);
+            out.printf("%nwrote in %.1fs:%n", (System.nanoTime() - started) / 1e9);
+            report(fineTuneDir, s1);
+            report(invertDir, s2);
+            report(editsDir, s3);
             for (int n = 0; n < targets.size(); n++) {
-                System.err.printf("  edits/%d.png  <- \"%s\"%n", n, targets.get(n));
+                out.printf("  edits/%d.png  <- \"%s\"%n", n, targets.get(n));
             }
         }
         return 0;
     }
 
-    private static void report(Path dir, StageSummary summary) {
+    private void report(Path dir, StageSummary summary) {
         for (String file : summary.files()) {
-            System.err.println("  " + dir.resolve(file));
+            out.println("  " + dir.resolve(file));
         }
-        summary.metrics().forEach((k, v) -> System.err.printf("    %s = %.4g%n", k, v));
+        summary.metrics().forEach((k, v) -> out.printf("    %s = %.4g%n", k, v));
+    }
+
+    /** Fails before the model loads when a fine-tuning prompt breaks EnhancedPrompt's rules, naming the option. */
+    private static void checkPrompt(String command, String option, String prompt, String objectWord, Placeholder placeholder) {
+        try {
+            EnhancedPrompt.parse(prompt, objectWord, placeholder);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(command + ": --" + option + ": " + e.getMessage());
+        }
     }
 }

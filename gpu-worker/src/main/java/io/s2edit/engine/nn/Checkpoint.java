@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -23,6 +24,32 @@ import java.util.function.Predicate;
 public final class Checkpoint {
 
     private Checkpoint() {
+    }
+
+    /**
+     * Loads {@code file} into {@code module} with arrays owned by a new sub-manager of
+     * {@code parent}, which is returned for the model to keep and close; on any failure the
+     * sub-manager is closed before the exception propagates, so a failed load owns nothing.
+     */
+    public static NDManager loadOwned(Module module, Path file, NDManager parent, Predicate<String> ignored)
+            throws IOException {
+        return loadOwned(file, parent, tensors -> module, ignored);
+    }
+
+    /**
+     * As {@link #loadOwned(Module, Path, NDManager, Predicate)}, loading into the module that
+     * {@code target} picks once the file is open (e.g. by how its keys are prefixed).
+     */
+    public static NDManager loadOwned(Path file, NDManager parent, Function<SafeTensors, ? extends Module> target,
+            Predicate<String> ignored) throws IOException {
+        NDManager manager = parent.newSubManager();
+        try (SafeTensors tensors = SafeTensors.open(file)) {
+            load(target.apply(tensors), tensors, manager, ignored);
+            return manager;
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
     }
 
     /** Loads {@code file} into {@code module}; arrays are owned by {@code manager}. */

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import io.s2edit.engine.io.SafeTensors;
 import io.s2edit.engine.nn.Checkpoint;
 import io.s2edit.engine.nn.Module;
 import io.s2edit.engine.nn.Parameter;
@@ -55,15 +54,8 @@ public final class ClipTextModel extends Module implements AutoCloseable {
                     + " (expected a transformers text_encoder/ folder with config.json and " + WEIGHTS + ")");
         }
         ClipTextModel model = new ClipTextModel(ClipTextConfig.read(textEncoderDir.resolve("config.json")));
-        NDManager manager = parent.newSubManager();
-        try (SafeTensors tensors = SafeTensors.open(weights)) {
-            boolean prefixed = tensors.names().stream().anyMatch(name -> name.startsWith(PREFIX));
-            Checkpoint.load(prefixed ? model : model.textModel, tensors, manager, BUFFERS);
-        } catch (IOException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
-        model.manager = manager;
+        model.manager = Checkpoint.loadOwned(weights, parent,
+                tensors -> tensors.names().stream().anyMatch(name -> name.startsWith(PREFIX)) ? model : model.textModel, BUFFERS);
         return model;
     }
 

@@ -96,14 +96,7 @@ public final class UNet2DConditionModel extends Module implements AutoCloseable 
      */
     public static UNet2DConditionModel load(Path unetDir, NDManager manager) throws IOException {
         UNet2DConditionModel model = new UNet2DConditionModel(UnetConfig.read(unetDir.resolve("config.json")));
-        NDManager parameters = manager.newSubManager();
-        try {
-            Checkpoint.load(model, unetDir.resolve("diffusion_pytorch_model.safetensors"), parameters, key -> false);
-        } catch (IOException | RuntimeException e) {
-            parameters.close();
-            throw e;
-        }
-        model.owned = parameters;
+        model.owned = Checkpoint.loadOwned(model, unetDir.resolve("diffusion_pytorch_model.safetensors"), manager, key -> false);
         return model;
     }
 

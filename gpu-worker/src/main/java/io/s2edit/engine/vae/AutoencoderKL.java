@@ -55,14 +55,7 @@ public final class AutoencoderKL extends Module implements AutoCloseable {
             throw new IOException("no VAE weights at " + weights + " (expected a diffusers vae/ folder with config.json and " + WEIGHTS + ")");
         }
         AutoencoderKL vae = new AutoencoderKL(VaeConfig.read(vaeDir.resolve("config.json")));
-        NDManager manager = parent.newSubManager();
-        try {
-            Checkpoint.load(vae, weights, manager, key -> false);
-        } catch (IOException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
-        vae.manager = manager;
+        vae.manager = Checkpoint.loadOwned(vae, weights, parent, key -> false);
         return vae;
     }
 

@@ -1,6 +1,7 @@
 package io.s2edit.s2edit.artifact;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,6 +42,33 @@ public record ArtifactMetadata(String kind, BaseModel baseModel, String optionsJ
     /** This metadata with another kind (one run writes several artifacts). */
     public ArtifactMetadata withKind(String value) {
         return new ArtifactMetadata(value, baseModel, optionsJson, seed);
+    }
+
+    /**
+     * The boolean option {@code name} of {@link #optionsJson} (e.g. FineTuneOptions' "spatial"), or
+     * {@code fallback} when the options do not set it.
+     *
+     * @throws IllegalArgumentException when the options are not a JSON object or the option is not a boolean
+     */
+    public boolean booleanOption(String name, boolean fallback) {
+        JsonNode options;
+        try {
+            options = JSON.readTree(optionsJson);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("artifact metadata 'options' is not JSON (" + e.getOriginalMessage() + "): "
+                    + optionsJson, e);
+        }
+        if (!options.isObject()) {
+            throw new IllegalArgumentException("artifact metadata 'options' must be a JSON object, got: " + optionsJson);
+        }
+        JsonNode value = options.get(name);
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isBoolean()) {
+            throw new IllegalArgumentException("artifact option '" + name + "' must be true or false, got " + value);
+        }
+        return value.booleanValue();
     }
 
     public String format() {

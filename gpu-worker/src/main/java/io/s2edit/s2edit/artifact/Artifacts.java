@@ -1,7 +1,5 @@
 package io.s2edit.s2edit.artifact;
 
-import io.s2edit.s2edit.stages.StageFiles;
-
 import ai.djl.ndarray.NDManager;
 import io.s2edit.engine.io.SafeTensorsWriter.Precision;
 import io.s2edit.engine.pipeline.StableDiffusion;
@@ -28,8 +26,10 @@ import java.util.Map;
  */
 public final class Artifacts {
 
-    public static final String TOKENS = StageFiles.TOKEN_EMBEDDINGS;
-    public static final String DELTA = StageFiles.WEIGHT_DELTA;
+    public static final String TOKENS = "token-embeddings.safetensors";
+    public static final String DELTA = "weight-delta.safetensors";
+    /** M_obj of [I]; other tokens' masks are named by {@link #maskFile}. */
+    public static final String OBJECT_MASK = "object-mask.png";
 
     /** Where each file went. */
     public record Saved(Path tokens, Path delta, Map<String, Path> masks, WeightDelta.Summary deltaSummary) {
@@ -40,7 +40,7 @@ public final class Artifacts {
 
     /** "object-mask.png" for "[I]" (the artifact layout's name), "object-mask-A.png" for "[A]". */
     public static String maskFile(String token) {
-        return token.equals("[I]") ? StageFiles.OBJECT_MASK : "object-mask-" + token.replaceAll("[^A-Za-z0-9]", "") + ".png";
+        return token.equals("[I]") ? OBJECT_MASK : "object-mask-" + token.replaceAll("[^A-Za-z0-9]", "") + ".png";
     }
 
     /** Writes the run's artifacts into {@code directory}. */
@@ -48,8 +48,8 @@ public final class Artifacts {
             Precision precision) throws IOException {
         ArtifactMetadata metadata = ArtifactMetadata.of(TokenEmbeddings.KIND, fineTuned.directory(), options, options.seed());
         Path tokens = directory.resolve(TOKENS);
-        TokenEmbeddings.capture(fineTuned, result.tokens().stream().map(FineTuneResult.LearnedToken::text).toList(), metadata)
-                .write(tokens);
+        TokenEmbeddings.capture(fineTuned, result.tokens().stream().map(FineTuneResult.LearnedToken::text).toList(), metadata,
+                options.spatial()).write(tokens);
         WeightDelta.Summary summary = null;
         Path delta = null;
         if (options.finetune()) {

@@ -20,8 +20,11 @@ import java.util.Objects;
 /**
  * The learned rows of S2Edit's special tokens ([I], and [A] in compositional editing) with their
  * texts and ids, as a safetensors file: tensor {@code token_embeddings} [n, D] (always F32: the
- * rows are few), metadata {@code tokens} (JSON list of texts) and {@code token_ids} (JSON list)
- * beside the {@link ArtifactMetadata} block (format {@code s2edit.token-embeddings/1}).
+ * rows are few), metadata {@code tokens} (JSON list of texts), {@code token_ids} (JSON list) and
+ * {@code spatial_control} ("true" or "false": whether fine-tuning masked the tokens' cross-attention
+ * with M_obj, so inference must too) beside the {@link ArtifactMetadata} block (format
+ * {@code s2edit.token-embeddings/1}). Files written before {@code spatial_control} existed take it
+ * from the options' {@code "spatial"} (true when absent, FineTuneOptions' default).
  *
  * <p>{@link #applyTo} adds the tokens to a freshly loaded base model: the tokenizer learns the
  * texts, the embedding table grows by the rows, and the ids must come out as recorded. With full
@@ -31,6 +34,9 @@ public final class TokenEmbeddings {
 
     /** The artifact kind in the format string. */
     public static final String KIND = "token-embeddings";
+
+    /** The metadata key of {@link #spatialControl()}. */
+    public static final String SPATIAL_CONTROL = "spatial_control";
 
     /** One token: its text, id and learned row [D]. */
     public record Token(String text, int id, float[] row) {
@@ -51,17 +57,24 @@ public final class TokenEmbeddings {
 
     private final List<Token> tokens;
     private final ArtifactMetadata metadata;
+    private final boolean spatialControl;
 
-    private TokenEmbeddings(List<Token> tokens, ArtifactMetadata metadata) {
+    private TokenEmbeddings(List<Token> tokens, ArtifactMetadata metadata, boolean spatialControl) {
         if (tokens.isEmpty()) {
             throw new IllegalArgumentException("no tokens to store");
         }
         this.tokens = List.copyOf(tokens);
         this.metadata = metadata;
+        this.spatialControl = spatialControl;
     }
 
-    /** Reads the current rows of {@code texts} (tokens the model's tokenizer knows) from the model. */
-    public static TokenEmbeddings capture(StableDiffusion model, List<String> texts, ArtifactMetadata metadata) {
+    /**
+     * Reads the current rows of {@code texts} (tokens the model's tokenizer knows) from the model.
+     *
+     * @param spatialControl whether fine-tuning ran with spatial control (FineTuneOptions' spatial)
+     */
+    public static TokenEmbeddings capture(StableDiffusion model, List<String> texts, ArtifactMetadata metadata,
+            boolean spatialControl) {
         List<Token> out = new ArrayList<>();
         NDArray table = model.textEncoder().tokenEmbeddingTable().get(); // [V, D]
         for (String text : texts) {
@@ -70,7 +83,7 @@ public final class TokenEmbeddings {
                 out.add(new Token(text, id, table.get(id).toFloatArray()));
             }
         }
-        return new TokenEmbeddings(out, metadata.withKind(KIND));
+        return new TokenEmbeddings(out, metadata.withKind(KIND), spatialControl);
     }
 
     public List<Token> tokens() {
@@ -79,6 +92,14 @@ public final class TokenEmbeddings {
 
     public ArtifactMetadata metadata() {
         return metadata;
+    }
+
+    /**
+     * Whether the tokens were fine-tuned with spatial control (Eq. 3). When false (the ablation),
+     * inference runs unmasked too; when true, each token whose mask was saved masks its columns.
+     */
+    public boolean spatialControl() {
+        return spatialControl;
     }
 
     /** Writes the file (atomically). */
@@ -93,6 +114,7 @@ public final class TokenEmbeddings {
             metadata.toMap().forEach(writer::metadata);
             writer.metadata("tokens", json(tokens.stream().map(Token::text).toList()));
             writer.metadata("token_ids", json(tokens.stream().map(Token::id).toList()));
+            writer.metadata(SPATIAL_CONTROL, Boolean.toString(spatialControl));
             writer.write(file);
         }
     }
@@ -114,8 +136,26 @@ public final class TokenEmbeddings {
             for (int i = 0; i < texts.size(); i++) {
                 out.add(new Token(texts.get(i), ids.get(i), rows.get(i).toFloatArray()));
             }
-            return new TokenEmbeddings(out, metadata);
+            boolean spatial = spatialControl(tensors.metadata().get(SPATIAL_CONTROL), metadata, file);
+            return new TokenEmbeddings(out, metadata, spatial);
         }
+    }
+
+    /** The recorded flag, or for files written before it existed, the options' "spatial". */
+    private static boolean spatialControl(String recorded, ArtifactMetadata metadata, Path file) {
+        if (recorded == null) {
+            try {
+                return metadata.booleanOption("spatial", true);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+            }
+        }
+        return switch (recorded) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(file + ": metadata '" + SPATIAL_CONTROL
+                    + "' must be \"true\" or \"false\", got \"" + recorded + "\"");
+        };
     }
 
     /**

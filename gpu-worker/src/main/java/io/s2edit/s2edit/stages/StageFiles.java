@@ -1,11 +1,16 @@
 package io.s2edit.s2edit.stages;
 
-/** File names the stages read and write (the last path segment of each artifact key). */
+import io.s2edit.s2edit.artifact.Artifacts;
+
+/**
+ * File names the stages read and write (the last path segment of each artifact key). The
+ * fine-tuning artifacts are named by {@link Artifacts}, which owns their layout.
+ */
 public final class StageFiles {
 
-    public static final String TOKEN_EMBEDDINGS = "token-embeddings.safetensors";
-    public static final String WEIGHT_DELTA = "weight-delta.safetensors";
-    public static final String OBJECT_MASK = "object-mask.png";
+    public static final String TOKEN_EMBEDDINGS = Artifacts.TOKENS;
+    public static final String WEIGHT_DELTA = Artifacts.DELTA;
+    public static final String OBJECT_MASK = Artifacts.OBJECT_MASK;
     public static final String LATENTS = "latents.safetensors";
 
     private StageFiles() {

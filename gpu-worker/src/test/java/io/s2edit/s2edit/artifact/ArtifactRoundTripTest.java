@@ -1,13 +1,16 @@
 package io.s2edit.s2edit.artifact;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.s2edit.engine.io.SafeTensors;
+import io.s2edit.engine.io.SafeTensorsWriter;
 import io.s2edit.engine.io.SafeTensorsWriter.Precision;
 import io.s2edit.engine.pipeline.StableDiffusion;
 import io.s2edit.s2edit.Noise;
@@ -141,10 +144,53 @@ public class ArtifactRoundTripTest {
             assertEquals("s2edit.token-embeddings/1", tokens.metadata().get("format"));
             assertEquals("[\"[I]\"]", tokens.metadata().get("tokens"));
             assertEquals("[49408]", tokens.metadata().get("token_ids"));
+            assertEquals("true", tokens.metadata().get(TokenEmbeddings.SPATIAL_CONTROL));
         }
         TokenEmbeddings read = TokenEmbeddings.read(fp32.tokens());
         assertEquals("[I]", read.tokens().get(0).text());
         assertEquals(32, read.tokens().get(0).row().length);
+        assertTrue(read.spatialControl());
+    }
+
+    @Test
+    void spatialControlIsReadFromItsKeyOrFromTheOptionsOfOlderFiles() throws Exception {
+        // The options as ArtifactMetadata.of writes them, for a run with spatial control off.
+        String off = new ObjectMapper().writeValueAsString(OPTIONS.toBuilder().spatial(false).build());
+        assertFalse(TokenEmbeddings.read(rewritten("recorded-false", "false", null)).spatialControl());
+        assertTrue(TokenEmbeddings.read(rewritten("recorded-true", "true", off)).spatialControl(), "the key wins over the options");
+        assertFalse(TokenEmbeddings.read(rewritten("old-spatial-off", null, off)).spatialControl());
+        assertTrue(TokenEmbeddings.read(rewritten("old-spatial-on", null, "{\"spatial\": true}")).spatialControl());
+        assertTrue(TokenEmbeddings.read(rewritten("old-no-option", null, "{}")).spatialControl(), "absent: the default, on");
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> TokenEmbeddings.read(rewritten("bad", "no", null)));
+        assertTrue(bad.getMessage().contains("spatial_control") && bad.getMessage().contains("\"no\""), bad.getMessage());
+        IllegalArgumentException notBoolean = assertThrows(IllegalArgumentException.class,
+                () -> TokenEmbeddings.read(rewritten("old-string", null, "{\"spatial\":\"off\"}")));
+        assertTrue(notBoolean.getMessage().contains("'spatial' must be true or false"), notBoolean.getMessage());
+    }
+
+    /**
+     * The fp32 token file rewritten with {@code spatial_control} set to {@code recorded} (absent
+     * when null, as files written before the key) and, when not null, {@code options} as its options.
+     */
+    private static Path rewritten(String name, String recorded, String options) throws Exception {
+        Path file = dir.resolve(name + ".safetensors");
+        try (SafeTensors original = SafeTensors.open(fp32.tokens()); NDManager manager = NDManager.newBaseManager()) {
+            SafeTensorsWriter writer = new SafeTensorsWriter();
+            for (String tensor : original.names()) {
+                writer.put(tensor, original.load(tensor, manager));
+            }
+            original.metadata().forEach((key, value) -> {
+                if (!key.equals(TokenEmbeddings.SPATIAL_CONTROL)) {
+                    writer.metadata(key, key.equals("options") && options != null ? options : value);
+                }
+            });
+            if (recorded != null) {
+                writer.metadata(TokenEmbeddings.SPATIAL_CONTROL, recorded);
+            }
+            writer.write(file);
+        }
+        return file;
     }
 
     @Test
