@@ -32,7 +32,7 @@ final class LearnedTokenMasks {
     static LearnedTokenMasks read(StableDiffusion tuned, Path fineTuneDir) throws IOException {
         List<Masked> masks = new ArrayList<>();
         TokenEmbeddings tokens = TokenEmbeddings.read(fineTuneDir.resolve(Artifacts.TOKENS));
-        if (tokens.metadata().optionsJson().replace(" ", "").contains("\"spatial\":false")) {
+        if (!tokens.spatialControl()) {
             return new LearnedTokenMasks(masks);
         }
         int latent = tuned.latentSize(ImageFit.nativeSize(tuned));
