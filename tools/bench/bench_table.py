@@ -24,9 +24,7 @@ def main():
     rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
     by = {(r["impl"], r["config"], r["op"]): r for r in rows}
     threads = sorted({r["threads"] for r in rows if r["op"] in OPS})
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.machine())
-    load = " ".join(open("/proc/loadavg").read().split()[:3])
+    cpu, load = machine()
     print(f"engine-vs-diffusers: {os.cpu_count()} cores ({cpu}), SHARED with other builds, so wall times are noisy:")
     print(f"read the CPU-time ratio too. libtorch intra-op threads {'/'.join(map(str, threads))} on both sides; "
           f"load average at the end {load}.")
@@ -54,6 +52,13 @@ def main():
     print()
     took = "" if args.seconds is None else f"; took {args.seconds // 60} min {args.seconds % 60} s"
     print(f"raw results: {os.path.relpath(args.results)}{took}")
+
+
+def machine():
+    """The CPU's model name and the load average (1, 5, 15 minutes) now."""
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.machine())
+    return cpu, " ".join(open("/proc/loadavg").read().split()[:3])
 
 
 def cell(r):

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Print stages-vs-reference's table from its raw JSON lines.
+
+    python stages_table.py target/bench/stages-<time>.jsonl [--seconds N]
+
+Per config and stage: ours (`./s2edit bench-stages`) and the reference (`stages_bench.py`), each
+the median ms over the samples [min-max], the ratio ours/reference on wall time and on process CPU
+time, whether both computed the same `check` value (relative 1e-3; "-" where the inputs are drawn
+by different generators), and what was run.
+"""
+
+import argparse
+import json
+import os
+
+from bench_table import cell, machine
+
+# (op, whether both sides compute the same numbers); edit_N is matched by prefix.
+OPS = (("finetune_step", False), ("finetune_step_spatial", False), ("ddim_inversion_step", True),
+       ("null_text_iteration", True), ("null_text_step", True), ("inversion_step", True), ("edit_step", True),
+       ("edit_", True))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results")
+    p.add_argument("--seconds", type=int, default=None, help="the run's duration, printed at the end")
+    args = p.parse_args()
+    rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
+    by = {(r["impl"], r["config"], r["op"]): r for r in rows}
+    threads = sorted({r["threads"] for r in rows})
+    cpu, load = machine()
+    print(f"stages-vs-reference: {os.cpu_count()} cores ({cpu}), SHARED with other builds, so wall times are noisy:")
+    print(f"read the CPU-time ratio too. libtorch intra-op threads {'/'.join(map(str, threads))} on both sides; "
+          f"load average at the end {load}.")
+    print("ms = median over the samples [min-max]; cpu = median process CPU time (user+sys, all threads).")
+    print()
+    fmt = "{:<6} {:<22} {:>20} {:>20} {:>6} {:>9} {:>5}  {}"
+    print(fmt.format("config", "op", "ours (ms)", "reference (ms)", "ratio", "cpu ratio", "same", "what"))
+    for config in dict.fromkeys(r["config"] for r in rows):
+        for op, comparable in OPS:
+            names = sorted({r["op"] for r in rows if r["config"] == config and
+                            (r["op"] == op or (op.endswith("_") and r["op"].startswith(op) and r["op"][len(op):].isdigit()))})
+            for name in names:
+                ours, theirs = by.get(("s2edit", config, name)), by.get(("reference", config, name))
+                if not ours and not theirs:
+                    continue
+                if ours and theirs:
+                    ratio = f"{ours['median_ms'] / theirs['median_ms']:.2f}"
+                    cpu_ratio = f"{ours['cpu_median_ms'] / theirs['cpu_median_ms']:.2f}"
+                    same = abs(ours["check"] - theirs["check"]) <= 1e-3 * max(1.0, abs(theirs["check"]))
+                    same = ("yes" if same else "NO") if comparable else "-"
+                else:
+                    ratio = cpu_ratio = same = "-"
+                print(fmt.format(config, name, cell(ours) if ours else "-", cell(theirs) if theirs else "-", ratio,
+                                 cpu_ratio, same, what(ours or theirs, theirs is None)))
+    print()
+    took = "" if args.seconds is None else f"; took {args.seconds // 60} min {args.seconds % 60} s"
+    print(f"raw results: {os.path.relpath(args.results)}{took}")
+
+
+def what(r, ours_only):
+    op = r["op"]
+    if op.startswith("finetune"):
+        text = "spatial control on" if r["spatial"] else "no spatial control"
+        return text + (" (ours only)" if ours_only else "")
+    if op == "null_text_iteration":
+        return (f"N={r['steps']}: (run at K={r['inner_steps']} - run at K=1) / "
+                f"({r['iterations']} - {r['iterations_single']}) iterations")
+    if op in ("null_text_step", "inversion_step"):
+        return f"N={r['steps']}, K={r['inner_steps']}: {r['iterations']} iterations run"
+    if op == "ddim_inversion_step":
+        return f"N={r['steps']}"
+    if op.startswith("edit"):
+        return f"N={r['steps']}, {r['prompts']} prompts" + (", encode + decode included" if op != "edit_step" else "")
+    return ""
+
+
+if __name__ == "__main__":
+    main()
