@@ -2,7 +2,8 @@
 """The reference side of tools/bench/stages-vs-reference: the operations of `./s2edit bench-stages`.
 
     python stages_bench.py --model DIR --height H --width W [--repeat N] [--warmup N] [--threads N]
-                           [--edit-steps N] [--inversion-steps N] [--inner-steps K] [--ops LIST]
+                           [--edit-steps N] [--inversion-steps N] [--inner-steps K]
+                           [--attention reference|classic|default] [--ops LIST]
 
 Times S2Edit's three stages with torch / diffusers / transformers on the same weights and prints
 one JSON line per figure in the bench format (impl "reference"):
@@ -29,6 +30,13 @@ one JSON line per figure in the bench format (impl "reference"):
                        and text-encoder parameter, zero_grad. No spatial control. One learning rate
                        for all (the Java side gives the new token row its own, of equal value).
 
+Attention outside the edit (--attention): by default as each reference runs it: classic
+(AttnProcessor, probabilities materialised) for the inversion, as the notebook's
+register_attention_control computes attention; diffusers' default AttnProcessor2_0 (fused
+scaled_dot_product_attention) for fine-tuning, as DreamBooth's train script runs. Lines say impl
+"reference"; with --attention classic / default both stages use that one ("reference-classic" /
+"reference-sdpa").
+
 Same image (stages_bench.test_image = BenchStagesCommand.testImage), prompts, x_T
 (manual_seed(1); randn(1, C, h, w)) and thread count as the Java command, so `check` (image mean,
 sum of z_T, last null-text loss) should agree; fine-tuning draws its noise from another generator.
@@ -52,6 +60,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+from diffusers.models.attention_processor import AttnProcessor2_0
 from transformers import CLIPTextModel, CLIPTokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reference"))
@@ -85,8 +94,22 @@ def parse():
     p.add_argument("--edit-steps", type=int, default=4)
     p.add_argument("--inversion-steps", type=int, default=2)
     p.add_argument("--inner-steps", type=int, default=3)
+    p.add_argument("--attention", choices=("reference", "classic", "default"), default="reference",
+                   help="the UNet's attention outside the edit: reference = as each reference runs it (inversion "
+                        "classic, as the notebook's register_attention_control; fine-tuning diffusers' default, as "
+                        "DreamBooth's script); classic = AttnProcessor (probabilities materialised, as the Java "
+                        "engine) for both; default = AttnProcessor2_0 (fused SDPA) for both")
     p.add_argument("--ops", default=",".join(OPS), help="comma-separated subset of " + ",".join(OPS))
     return p.parse_args()
+
+
+IMPL = dict(reference="reference", classic="reference-classic", default="reference-sdpa")
+
+
+def set_attention(args, m, stage):
+    """Installs the UNet attention processor that --attention gives for `stage` (inversion, finetune)."""
+    classic = args.attention == "classic" or (args.attention == "reference" and stage == "inversion")
+    m["unet"].set_attn_processor(p2p.AttnProcessor() if classic else AttnProcessor2_0())
 
 
 class Samples:
@@ -100,7 +123,7 @@ class Samples:
         self.cpu.append(span[1])
 
     def line(self, args, op, **extra):
-        return dict(impl="reference", config=os.path.basename(os.path.normpath(args.model)), op=op,
+        return dict(impl=IMPL[args.attention], config=os.path.basename(os.path.normpath(args.model)), op=op,
                     height=args.height, width=args.width, threads=torch.get_num_threads(),
                     interop_threads=torch.get_num_interop_threads(), repeat=args.repeat, warmup=args.warmup,
                     median_ms=round(statistics.median(self.wall), 2), min_ms=round(min(self.wall), 2),
@@ -302,8 +325,10 @@ def main():
     if "edit" in ops:
         bench_edit(args, m, args.edit_steps)
     if "inversion" in ops:
+        set_attention(args, m, "inversion")
         bench_inversion(args, m, args.inversion_steps, args.inner_steps)
     if "finetune" in ops:  # last: it changes the weights
+        set_attention(args, m, "finetune")
         bench_finetune(args, m)
 
 

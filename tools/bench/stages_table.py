@@ -6,7 +6,9 @@
 Per config and stage: ours (`./s2edit bench-stages`) and the reference (`stages_bench.py`), each
 the median ms over the samples [min-max], the ratio ours/reference on wall time and on process CPU
 time, whether both computed the same `check` value (relative 1e-3; "-" where the inputs are drawn
-by different generators), and what was run.
+by different generators), ours against the reference with diffusers' classic AttnProcessor
+(wall / CPU ratio; where such a run is in the file: the fine-tuning step, whose reference uses the
+fused default), and what was run.
 """
 
 import argparse
@@ -35,8 +37,9 @@ def main():
           f"load average at the end {load}.")
     print("ms = median over the samples [min-max]; cpu = median process CPU time (user+sys, all threads).")
     print()
-    fmt = "{:<6} {:<22} {:>20} {:>20} {:>6} {:>9} {:>5}  {}"
-    print(fmt.format("config", "op", "ours (ms)", "reference (ms)", "ratio", "cpu ratio", "same", "what"))
+    fmt = "{:<6} {:<22} {:>20} {:>20} {:>6} {:>9} {:>5} {:>11}  {}"
+    print(fmt.format("config", "op", "ours (ms)", "reference (ms)", "ratio", "cpu ratio", "same", "vs classic",
+                     "what"))
     for config in dict.fromkeys(r["config"] for r in rows):
         for op, comparable in OPS:
             names = sorted({r["op"] for r in rows if r["config"] == config and
@@ -52,8 +55,11 @@ def main():
                     same = ("yes" if same else "NO") if comparable else "-"
                 else:
                     ratio = cpu_ratio = same = "-"
+                classic = by.get(("reference-classic", config, name))
+                versus = (f"{ours['median_ms'] / classic['median_ms']:.2f} / "
+                          f"{ours['cpu_median_ms'] / classic['cpu_median_ms']:.2f}") if ours and classic else "-"
                 print(fmt.format(config, name, cell(ours) if ours else "-", cell(theirs) if theirs else "-", ratio,
-                                 cpu_ratio, same, what(ours or theirs, theirs is None)))
+                                 cpu_ratio, same, versus, what(ours or theirs, theirs is None)))
     print()
     took = "" if args.seconds is None else f"; took {args.seconds // 60} min {args.seconds % 60} s"
     print(f"raw results: {os.path.relpath(args.results)}{took}")
