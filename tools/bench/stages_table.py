@@ -11,11 +11,9 @@ by different generators), ours against the reference with diffusers' classic Att
 fused default), and what was run.
 """
 
-import argparse
-import json
 import os
 
-from bench_table import cell, machine
+from bench_table import cell, print_machine, read_results
 
 # (op, whether both sides compute the same numbers); edit_N is matched by prefix.
 OPS = (("finetune_step", False), ("finetune_step_spatial", False), ("ddim_inversion_step", True),
@@ -24,18 +22,8 @@ OPS = (("finetune_step", False), ("finetune_step_spatial", False), ("ddim_invers
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results")
-    p.add_argument("--seconds", type=int, default=None, help="the run's duration, printed at the end")
-    args = p.parse_args()
-    rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
-    by = {(r["impl"], r["config"], r["op"]): r for r in rows}
-    threads = sorted({r["threads"] for r in rows})
-    cpu, load = machine()
-    print(f"stages-vs-reference: {os.cpu_count()} cores ({cpu}), SHARED with other builds, so wall times are noisy:")
-    print(f"read the CPU-time ratio too. libtorch intra-op threads {'/'.join(map(str, threads))} on both sides; "
-          f"load average at the end {load}.")
-    print("ms = median over the samples [min-max]; cpu = median process CPU time (user+sys, all threads).")
+    args, rows, by = read_results(__doc__)
+    print_machine("stages-vs-reference", rows, "samples")
     print()
     fmt = "{:<6} {:<22} {:>20} {:>20} {:>6} {:>9} {:>5} {:>11}  {}"
     print(fmt.format("config", "op", "ours (ms)", "reference (ms)", "ratio", "cpu ratio", "same", "vs classic",
