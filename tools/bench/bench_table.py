@@ -17,20 +17,8 @@ OPS = ("unet_forward", "unet_forward_backward", "generate_10")
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("results")
-    p.add_argument("--seconds", type=int, default=None, help="the run's duration, printed at the end")
-    args = p.parse_args()
-    rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
-    by = {(r["impl"], r["config"], r["op"]): r for r in rows}
-    threads = sorted({r["threads"] for r in rows if r["op"] in OPS})
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
-               platform.machine())
-    load = " ".join(open("/proc/loadavg").read().split()[:3])
-    print(f"engine-vs-diffusers: {os.cpu_count()} cores ({cpu}), SHARED with other builds, so wall times are noisy:")
-    print(f"read the CPU-time ratio too. libtorch intra-op threads {'/'.join(map(str, threads))} on both sides; "
-          f"load average at the end {load}.")
-    print("ms = median over the repeats [min-max]; cpu = median process CPU time (user+sys, all threads).")
+    args, rows, by = read_results(__doc__)
+    print_machine("engine-vs-diffusers", [r for r in rows if r["op"] in OPS], "repeats")
     print()
     fmt = "{:<6} {:<22} {:>20} {:>20} {:>6} {:>9} {:>6} {:>13}"
     print(fmt.format("config", "op", "ours (ms)", "diffusers (ms)", "ratio", "cpu ratio", "same", "vs classic"))
@@ -54,6 +42,33 @@ def main():
     print()
     took = "" if args.seconds is None else f"; took {args.seconds // 60} min {args.seconds % 60} s"
     print(f"raw results: {os.path.relpath(args.results)}{took}")
+
+
+def read_results(doc):
+    """Parses the command line (results file, --seconds); returns it, the JSON lines and them by (impl, config, op)."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results")
+    p.add_argument("--seconds", type=int, default=None, help="the run's duration, printed at the end")
+    args = p.parse_args()
+    rows = [json.loads(line) for line in open(args.results) if line.startswith("{")]
+    return args, rows, {(r["impl"], r["config"], r["op"]): r for r in rows}
+
+
+def print_machine(name, rows, samples):
+    """The table's first lines: cores, CPU, thread counts of `rows`, load average now."""
+    threads = sorted({r["threads"] for r in rows})
+    cpu, load = machine()
+    print(f"{name}: {os.cpu_count()} cores ({cpu}), SHARED with other builds, so wall times are noisy:")
+    print(f"read the CPU-time ratio too. libtorch intra-op threads {'/'.join(map(str, threads))} on both sides; "
+          f"load average at the end {load}.")
+    print(f"ms = median over the {samples} [min-max]; cpu = median process CPU time (user+sys, all threads).")
+
+
+def machine():
+    """The CPU's model name and the load average (1, 5, 15 minutes) now."""
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               platform.machine())
+    return cpu, " ".join(open("/proc/loadavg").read().split()[:3])
 
 
 def cell(r):

@@ -16,10 +16,8 @@ import io.s2edit.engine.nn.Checkpoint;
 import io.s2edit.engine.pipeline.StableDiffusion;
 import io.s2edit.engine.pipeline.TextToImage;
 import io.s2edit.engine.unet.UNet2DConditionModel;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -66,10 +64,6 @@ final class BenchEngineCommand implements Main.Command {
     private static final List<String> OPS =
             List.of("unet_forward", "unet_forward_backward", "generate_" + GENERATE_STEPS, "memory_rss");
 
-    /** Process CPU time (all threads, user + system): on a shared machine it varies far less than wall time. */
-    private static final com.sun.management.OperatingSystemMXBean CPU =
-            (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-
     private final ObjectMapper json = new ObjectMapper();
 
     @Override
@@ -95,14 +89,7 @@ final class BenchEngineCommand implements Main.Command {
         if (height == 0 || width == 0) {
             throw new UsageException("bench-engine: --height and --width are required (image pixels, e.g. 256)");
         }
-        if (threads > 0) {
-            // Read by DJL's PyTorch engine when it starts (ai.djl.pytorch.engine.PtEngine).
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-        }
-        Engine.getInstance();
-        if (threads > 0 && JniUtils.getNumThreads() != threads) {
-            JniUtils.setNumThreads(threads);
-        }
+        BenchSamples.startEngine(threads);
         try (NDManager manager = NDManager.newBaseManager();
                 StableDiffusion model = StableDiffusion.load(modelDir, manager)) {
             Bench bench = new Bench(modelDir.getFileName().toString(), height, width, repeat, warmup);
@@ -178,20 +165,16 @@ final class BenchEngineCommand implements Main.Command {
 
         /** Runs {@code op} warmup + repeat times ({@code between} untimed after each) and prints its line. */
         void report(String op, Supplier<Float> body, Runnable between) throws Exception {
-            double[] samples = new double[repeat];
-            double[] cpuSamples = new double[repeat];
+            BenchSamples samples = new BenchSamples();
             float check = Float.NaN;
             for (int i = -warmup; i < repeat; i++) {
-                long cpuStart = CPU.getProcessCpuTime();
-                long start = System.nanoTime();
+                BenchSamples.Mark start = BenchSamples.Mark.now();
                 try (NDScope scope = new NDScope()) {
                     check = body.get();
                 }
-                long elapsed = System.nanoTime() - start;
-                long cpu = CPU.getProcessCpuTime() - cpuStart;
+                BenchSamples.Span span = BenchSamples.Mark.now().since(start);
                 if (i >= 0) {
-                    samples[i] = elapsed / 1e6;
-                    cpuSamples[i] = cpu / 1e6;
+                    samples.add(span);
                 }
                 if (between != null) {
                     between.run();
@@ -199,15 +182,7 @@ final class BenchEngineCommand implements Main.Command {
             }
             ObjectNode line = header(op);
             line.put("repeat", repeat).put("warmup", warmup);
-            double[] sorted = samples.clone();
-            Arrays.sort(sorted);
-            line.put("median_ms", round(median(sorted))).put("min_ms", round(sorted[0]))
-                    .put("max_ms", round(sorted[sorted.length - 1]));
-            Arrays.stream(samples).forEach(s -> line.withArray("samples_ms").add(round(s)));
-            double[] cpuSorted = cpuSamples.clone();
-            Arrays.sort(cpuSorted);
-            line.put("cpu_median_ms", round(median(cpuSorted)));
-            line.put("check", check);
+            samples.writeTo(line).put("check", check);
             System.out.println(json.writeValueAsString(line));
             System.out.flush();
         }
@@ -235,16 +210,8 @@ final class BenchEngineCommand implements Main.Command {
         line.put("steps", request.steps()).put("rss_kib_step_1", rss.get(0))
                 .put("rss_kib_step_" + MEMORY_BASELINE_STEP, atBaseline)
                 .put("rss_kib_max_after_" + MEMORY_BASELINE_STEP, maxAfter).put("rss_kib_last", rss.get(rss.size() - 1))
-                .put("growth_pct", round(100.0 * (maxAfter - atBaseline) / atBaseline)).put("seconds", round(seconds));
+                .put("growth_pct", BenchSamples.round(100.0 * (maxAfter - atBaseline) / atBaseline))
+                .put("seconds", BenchSamples.round(seconds));
         System.out.println(json.writeValueAsString(line));
-    }
-
-    private static double median(double[] sorted) {
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private static double round(double ms) {
-        return Math.round(ms * 100) / 100.0;
     }
 }

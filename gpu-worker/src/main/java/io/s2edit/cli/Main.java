@@ -17,6 +17,7 @@ public final class Main {
     private static final Map<String, Command> COMMANDS = new TreeMap<>(Map.of(
             "generate", new GenerateCommand(),
             "bench-engine", new BenchEngineCommand(),
+            "bench-stages", new BenchStagesCommand(),
             "edit-local", new EditLocalCommand(false),
             "compose-local", new EditLocalCommand(true)));
 
