@@ -2,6 +2,7 @@ package io.s2edit.gateway.storage;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.s2edit.common.storage.S3Clients;
 import io.s2edit.common.problems.ProblemType;
 import io.s2edit.gateway.api.ApiException;
 import io.s2edit.gateway.config.GatewayConfig;
@@ -9,18 +10,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchBucketException;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
@@ -45,22 +38,7 @@ public class ObjectStorageClient {
 
     void start(@Observes StartupEvent ev) {
         GatewayConfig.Storage c = config.storage();
-        S3ClientBuilder b = S3Client.builder()
-                .region(Region.of(c.region()))
-                .forcePathStyle(c.pathStyle())
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(5))
-                        .socketTimeout(Duration.ofSeconds(60))
-                        .build());
-        c.endpoint().ifPresent(b::endpointOverride);
-        if (c.accessKey().isPresent() && c.secretKey().isPresent()) {
-            b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(c.accessKey().get(), c.secretKey().get())));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        s3 = b.build();
+        s3 = S3Clients.build(c.endpoint(), c.region(), c.pathStyle(), c.accessKey(), c.secretKey(), Duration.ofSeconds(60));
         if (c.createBucket()) {
             try {
                 ensureBucket();

@@ -2,23 +2,16 @@ package io.s2edit.worker.storage;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.s2edit.common.storage.S3Clients;
 import io.s2edit.worker.WorkerConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.core.sync.ResponseTransformer;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
@@ -59,23 +52,7 @@ public class ObjectStorageClient {
 
     void start(@Observes StartupEvent ev) {
         WorkerConfig.Storage c = config.storage();
-        S3ClientBuilder b = S3Client.builder()
-                .region(Region.of(c.region()))
-                .forcePathStyle(c.pathStyle())
-                // the SDK's default trailing CRC checksums (aws-chunked) are not understood by every S3 server
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .httpClient(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(Duration.ofSeconds(5))
-                        .socketTimeout(Duration.ofSeconds(120))
-                        .build());
-        c.endpoint().ifPresent(b::endpointOverride);
-        if (c.accessKey().isPresent() && c.secretKey().isPresent()) {
-            b.credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(c.accessKey().get(), c.secretKey().get())));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        s3 = b.build();
+        s3 = S3Clients.build(c.endpoint(), c.region(), c.pathStyle(), c.accessKey(), c.secretKey(), Duration.ofSeconds(120));
     }
 
     void stop(@Observes ShutdownEvent ev) {
