@@ -80,8 +80,8 @@ public final class EditCommand {
                 cl.longInteger("seed"), !cl.has("no-finetune"), !cl.has("no-semantic"), !cl.has("no-spatial"),
                 Path.of(cl.require("out")), cl.get("webhook", null),
                 new Tuning(cl.decimal("lr", 1e-12, 1e-2), cl.decimal("lambda", 0, 10), cl.decimal("mask-threshold", 0.01, 0.99),
-                        cl.integer("mask-steps", 1, 1000), cl.integer("inner-steps", 0, 100), cl.decimal("cross-replace", 0, 1), cl.decimal("self-replace", 0, 1), cl.all("blend"),
-                        cl.decimal("blend-threshold", 0.01, 0.99)));
+                        cl.integer("mask-steps", 1, 1000), cl.integer("inner-steps", 0, 100), cl.decimal("cross-replace", 0, 1),
+                        cl.decimal("self-replace", 0, 1), cl.all("blend"), cl.decimal("blend-threshold", 0.01, 0.99)));
     }
 
     /** The multipart parts of {@code POST /v1/identities} for {@code r}. */

@@ -134,7 +134,8 @@ public final class DefaultS2EditStages implements S2EditStages {
             writer.write(outDir.resolve(StageFiles.LATENTS));
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("seconds", (System.nanoTime() - started) / 1e9);
-            metrics.put("inner_iterations", (double) result.steps().stream().mapToInt(InversionResult.StepDiagnostics::iterations).sum());
+            metrics.put("inner_iterations",
+                    (double) result.steps().stream().mapToInt(InversionResult.StepDiagnostics::iterations).sum());
             return new StageSummary(List.of(StageFiles.LATENTS), metrics);
         }
     }
