@@ -76,7 +76,8 @@ class ApiSurfaceTest {
         given().queryParam("format", "json").get("/q/openapi").then().statusCode(200)
                 .body("paths", hasKey("/v1/identities"))
                 .body("paths", hasKey("/v1/jobs/{id}/events"))
-                .body("paths", hasKey("/v1/compositions"));
+                .body("paths", hasKey("/v1/compositions"))
+                .body("components.schemas.InvertOptions.properties", hasKey("inner_steps"));
         given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"));
         Fixtures.postIdentity(Fixtures.fields(), Fixtures.png(24, 24, 96)).then().statusCode(202);
         given().get("/q/metrics").then().statusCode(200)

@@ -132,6 +132,24 @@ class BadInputTest {
     }
 
     @Test
+    void stepCountsOutOfRange() {
+        Map<String, String> f = Fixtures.fields();
+        f.put("options", "{\"mask_steps\": 0}");
+        problem(Fixtures.postIdentity(f, Fixtures.png(16, 16, 8)).then(), 422, "invalid-value", "options.mask_steps",
+                "mask_steps must be between 1 and 1000, got 0");
+        f.put("options", "{\"mask_steps\": \"many\"}");
+        problem(Fixtures.postIdentity(f, Fixtures.png(16, 16, 8)).then(), 422, "invalid-value", "options.mask_steps",
+                "wrong type");
+        f.remove("options");
+        f.put("invert", "{\"inner_steps\": 101}");
+        problem(Fixtures.postIdentity(f, Fixtures.png(16, 16, 8)).then(), 422, "invalid-value", "invert.inner_steps",
+                "inner_steps must be between 0 and 100, got 101");
+        problem(given().contentType(ContentType.JSON).body("{\"options\": {\"inner_steps\": -1}}")
+                .post("/v1/identities/" + UUID.randomUUID() + "/inversions").then(), 422, "invalid-value",
+                "options.inner_steps", "inner_steps must be between 0 and 100, got -1");
+    }
+
+    @Test
     void editGuidanceMustMatchInversion() {
         Map<String, String> f = Fixtures.fields();
         f.put("invert", "{\"guidance\": 4.0}");

@@ -62,7 +62,8 @@ class JobEventsTest {
     @Test
     void chainIsReleasedStepByStepAndOutputsDownload() {
         Map<String, String> f = Fixtures.fields();
-        f.put("invert", "{\"steps\": 10}");
+        f.put("options", "{\"mask_steps\": 3}");
+        f.put("invert", "{\"steps\": 10, \"inner_steps\": 2}");
         f.put("edits", "[{\"target_prompts\": [\"a photo of a [I] lady with bangs\", \"a photo of a [I] lady smiling\"]}]");
         List<String> ids = Fixtures.postIdentity(f, Fixtures.png(32, 32, 31)).then().statusCode(202)
                 .body("jobs.kind", equalTo(List.of("finetune", "invert", "edit")))
@@ -75,6 +76,8 @@ class JobEventsTest {
         assertEquals(0L, (long) QuarkusTransaction.requiringNew().call(() -> OutboxEntity.count("jobId in ?1", List.of(inv, edit))));
 
         FineTuneJob ftJob = Worker.awaitJob(Topics.FINETUNE, ft, FineTuneJob.class, WAIT);
+        assertEquals(3, ftJob.options().maskSteps());
+        assertEquals(200, ftJob.options().steps(), "the other options keep the paper's values");
         Worker.send(JobEvent.started(ftJob), JobEvent.progress(ftJob, 100, 200, "finetune"));
         await().atMost(WAIT).until(() -> Integer.valueOf(100).equals(given().get("/v1/jobs/" + ft).then().extract().path("progress.step")));
         job(ft).body("status", equalTo("running")).body("started_at", notNullValue()).body("progress.stage", equalTo("finetune"));
@@ -88,6 +91,8 @@ class JobEventsTest {
         InvertJob invJob = Worker.awaitJob(Topics.INVERT, inv, InvertJob.class, WAIT);
         assertEquals(ft, invJob.fineTuneJobId());
         assertEquals(10, invJob.options().steps());
+        assertEquals(2, invJob.options().innerSteps());
+        job(inv).body("input.options.inner_steps", equalTo(2));
         job(inv).body("waiting", equalTo(false));
         Worker.send(JobEvent.started(invJob),
                 JobEvent.succeeded(invJob, List.of(ArtifactKeys.latents(invJob.identityId(), inv)), Map.of()));

@@ -40,11 +40,13 @@ class MessagesTest {
         assertEquals(2e-6, ft.learningRate());
         assertEquals(0.1, ft.semanticLossWeight());
         assertEquals(0.3, ft.maskThreshold());
+        assertEquals(50, ft.maskSteps());
         assertTrue(ft.semanticLoss() && ft.spatialControl() && ft.identityFineTune());
         assertFalse(Messages.decode("{\"identity_fine_tune\":false}", FineTuneOptions.class).identityFineTune());
         InvertOptions inv = Messages.decode("{}", InvertOptions.class);
         assertEquals(50, inv.steps());
         assertEquals(5.0, inv.guidance());
+        assertEquals(10, inv.innerSteps());
         EditOptions ed = Messages.decode("{\"target_prompts\":[\"a [I] lady with bangs\"]}", EditOptions.class);
         assertEquals(0.8, ed.crossReplaceSteps());
         assertEquals(0.4, ed.selfReplaceSteps());
@@ -79,6 +81,37 @@ class MessagesTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) node).put("schema_version", 2);
         InvalidValueException e = assertThrows(InvalidValueException.class, () -> Messages.decode(node.toString(), FineTuneJob.class));
         assertEquals("schema_version", e.field());
+    }
+
+    @Test
+    void maskAndInnerStepsAreOptionalAndChecked() {
+        // a message written before the fields existed reads with the paper's values
+        String older = "{\"schema_version\":1,\"job_id\":\"" + INV + "\",\"identity_id\":\"" + IDENTITY + "\",\"attempt\":1,"
+                + "\"fine_tune_job_id\":\"" + FT + "\",\"source_prompt\":\"a [I] dog\",\"options\":{\"steps\":20,\"guidance\":4.0}}";
+        InvertJob inv = Messages.decode(older, InvertJob.class);
+        assertEquals(new InvertOptions(20, 4.0, 10), inv.options());
+        assertEquals(new FineTuneOptions(null, null, 3L, null, null, null, null, null, 50),
+                Messages.decode("{\"seed\":3}", FineTuneOptions.class));
+        // set values round-trip through a job message
+        FineTuneJob ft = FineTuneJob.create(FT, IDENTITY, "a [I] dog", "dog", false, null,
+                Messages.decode("{\"mask_steps\":3,\"seed\":1}", FineTuneOptions.class));
+        assertEquals(3, ft.options().maskSteps());
+        assertTrue(Messages.encode(ft).contains("\"mask_steps\":3"), Messages.encode(ft));
+        assertEquals(ft, Messages.decode(Messages.encode(ft), FineTuneJob.class));
+        InvertJob two = InvertJob.create(INV, IDENTITY, FT, "a [I] dog", new InvertOptions(null, null, 2));
+        assertTrue(Messages.encode(two).contains("\"inner_steps\":2"), Messages.encode(two));
+        assertEquals(two, Messages.decode(Messages.encode(two), InvertJob.class));
+        assertEquals(0, Messages.decode("{\"inner_steps\":0}", InvertOptions.class).innerSteps(), "0: plain DDIM inversion");
+        // out of range: the error names the field and the range
+        InvalidValueException e = assertThrows(InvalidValueException.class,
+                () -> Messages.decode("{\"mask_steps\":0}", FineTuneOptions.class));
+        assertEquals("mask_steps", e.field());
+        assertTrue(e.getMessage().contains("mask_steps must be between 1 and 1000, got 0"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> Messages.decode("{\"inner_steps\":101}", InvertOptions.class));
+        assertEquals("inner_steps", e.field());
+        assertTrue(e.getMessage().contains("inner_steps must be between 0 and 100, got 101"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> Messages.decode("{\"inner_steps\":-1}", InvertOptions.class));
+        assertEquals("inner_steps", e.field());
     }
 
     @Test

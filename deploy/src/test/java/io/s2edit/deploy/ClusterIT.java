@@ -43,12 +43,17 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The cluster from its packaged applications: {@link LocalStack} (real PostgreSQL, Kafka, S3; the
  * gateway and workers as separate JVMs), driven over REST by the {@code ./s2edit edit} client. The
- * worker runs the real S2Edit stages on the committed tiny checkpoint with tiny settings.
+ * worker runs the real S2Edit stages on the committed tiny checkpoint with tiny settings: few
+ * fine-tuning and inversion steps, a {@link #MASK_STEPS}-step mask pass and at most
+ * {@link #INNER_STEPS} Null-text iterations per step (none of the assertions depends on them).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
 
     private static final Duration JOB_WAIT = Duration.ofMinutes(5);
+    private static final int MASK_STEPS = 2;
+    private static final int INNER_STEPS = 2;
+    private static final int INVERSION_STEPS = 2;
 
     private static Path root;
     private static Path data;
@@ -108,7 +113,8 @@ class ClusterIT {
 
     private static EditCommand.Request request(int fineTuneSteps, Path out, String target) {
         return new EditCommand.Request(stack.gatewayUrl(), image, null, "a photo of a [I] cat", "cat", List.of(target),
-                fineTuneSteps, 2, 5.0, 7L, true, true, true, out, receiver.url());
+                fineTuneSteps, INVERSION_STEPS, 5.0, 7L, true, true, true, out, receiver.url(),
+                new EditCommand.Tuning(null, null, null, MASK_STEPS, INNER_STEPS, null, null, List.of(), null));
     }
 
     private static GatewayClient client() {
@@ -178,6 +184,14 @@ class ClusterIT {
         assertTrue(isPng(edited), "a valid PNG: " + edited);
         assertTrue(isPng(out.resolve("object-mask.png")), "the mask");
         assertTrue(stdout.toString().contains("wrote " + edited));
+        // the step counts went through the gateway and Kafka to the worker's stages
+        JsonNode fineTuneJob = client().job(first.jobIds().get(0));
+        assertEquals(MASK_STEPS, fineTuneJob.path("input").path("options").path("mask_steps").asInt(), fineTuneJob.toString());
+        JsonNode inversionJob = client().job(first.jobIds().get(1));
+        assertEquals(INNER_STEPS, inversionJob.path("input").path("options").path("inner_steps").asInt(), inversionJob.toString());
+        double iterations = inversionJob.path("metrics").path("inner_iterations").asDouble(-1);
+        assertTrue(iterations >= INVERSION_STEPS && iterations <= INVERSION_STEPS * INNER_STEPS,
+                "Null-text iterations " + iterations + ": " + inversionJob.path("metrics"));
 
         // every job's terminal webhook: signed with the stack's secret, one id per job
         for (String id : first.jobIds()) {

@@ -23,6 +23,19 @@ import java.util.Set;
  * a progress bar per stage; outputs land in {@code --out} as the artifact layout names them
  * ({@code finetune/}, {@code invert/}, {@code edits/}). The fine-tuning prompts are checked before
  * the model loads, so a prompt without its placeholder fails at once, naming the option.
+ *
+ * <pre>
+ * ./s2edit edit-local --model DIR --image IMG --source "a photo of a [I] lady" --object lady
+ *     --target "a photo of a [I] lady with bangs" [--target ...] [--mask PNG] [--finetune-steps 200]
+ *     [--mask-steps 50] [--mask-threshold 0.3] [--steps 50] [--inner-steps 10] [--guidance 5.0] [--seed S]
+ *     [--lr 2e-6] [--lambda 0.1] [--cross-replace 0.8] [--self-replace 0.4] [--blend WORD ...]
+ *     [--blend-threshold 0.3] [--no-finetune] [--no-semantic] [--no-spatial] --out DIR
+ * ./s2edit compose-local ... --reference IMG --reference-prompt "a model with [A] makeup"
+ *     --reference-object makeup [--reference-mask PNG] --target "a [I] lady with [A] makeup" --out DIR
+ * </pre>
+ * {@code --mask-steps} is the number of DDIM-inversion steps whose cross-attention makes M_obj
+ * (only with spatial control and no {@code --mask}); {@code --inner-steps} the most Null-text
+ * iterations per inversion step (0: plain DDIM inversion).
  */
 final class EditLocalCommand implements Main.Command {
 
@@ -49,8 +62,8 @@ final class EditLocalCommand implements Main.Command {
     public int run(String[] argv) throws Exception {
         String name = compose ? "compose-local" : "edit-local";
         Set<String> options = new java.util.HashSet<>(Set.of("model", "image", "source", "object", "target", "mask",
-                "finetune-steps", "steps", "guidance", "seed", "lr", "lambda", "mask-threshold", "cross-replace",
-                "self-replace", "blend", "blend-threshold", "out"));
+                "finetune-steps", "mask-steps", "steps", "inner-steps", "guidance", "seed", "lr", "lambda", "mask-threshold",
+                "cross-replace", "self-replace", "blend", "blend-threshold", "out"));
         if (compose) {
             options.addAll(Set.of("reference", "reference-prompt", "reference-object", "reference-mask"));
         }
@@ -70,12 +83,14 @@ final class EditLocalCommand implements Main.Command {
                 args.string("mask", null) == null ? null : args.path("mask"), reference,
                 args.integer("finetune-steps", 200, 0, 100_000), args.decimal("lr", 2e-6, 1e-12, 1e-2),
                 args.integer("seed", 0, 0, Integer.MAX_VALUE), !args.flag("no-finetune"), !args.flag("no-semantic"),
-                !args.flag("no-spatial"), args.decimal("lambda", 0.1, 0, 100), args.decimal("mask-threshold", 0.3, 0.01, 0.99));
+                !args.flag("no-spatial"), args.decimal("lambda", 0.1, 0, 100), args.decimal("mask-threshold", 0.3, 0.01, 0.99),
+                args.integer("mask-steps", FineTuneInput.DEFAULT_MASK_STEPS, 1, FineTuneInput.MAX_MASK_STEPS));
         checkPrompt(name, "source", fineTune.sourcePrompt(), fineTune.objectWord(), Placeholder.IDENTITY);
         if (reference != null) {
             checkPrompt(name, "reference-prompt", reference.prompt(), reference.objectWord(), Placeholder.ATTRIBUTE);
         }
-        InvertInput invert = new InvertInput(args.path("image"), source, steps, guidance);
+        InvertInput invert = new InvertInput(args.path("image"), source, steps, guidance,
+                args.integer("inner-steps", InvertInput.DEFAULT_INNER_STEPS, 0, InvertInput.MAX_INNER_STEPS));
         List<String> blend = new ArrayList<>(args.all("blend"));
         EditInput edit = new EditInput(source, targets, args.decimal("cross-replace", 0.8, 0, 1),
                 args.decimal("self-replace", 0.4, 0, 1), Map.of(), blend, args.decimal("blend-threshold", 0.3, 0.01, 0.99),

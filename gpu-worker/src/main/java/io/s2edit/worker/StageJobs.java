@@ -6,6 +6,7 @@ import io.s2edit.common.messages.EditOptions;
 import io.s2edit.common.messages.FineTuneJob;
 import io.s2edit.common.messages.FineTuneOptions;
 import io.s2edit.common.messages.InvertJob;
+import io.s2edit.common.messages.InvertOptions;
 import io.s2edit.common.messages.JobKind;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.engine.Progress;
@@ -86,7 +87,7 @@ public class StageJobs {
         FineTuneOptions o = job.options();
         FineTuneInput input = stageInput(() -> new FineTuneInput(image, job.sourcePrompt(), job.objectWord(), mask, reference,
                 o.steps(), o.learningRate(), o.seed(), o.identityFineTune(), o.semanticLoss(), o.spatialControl(),
-                o.semanticLossWeight(), o.maskThreshold()));
+                o.semanticLossWeight(), o.maskThreshold(), o.maskSteps()));
         // 2. the stage, on a fresh base model that becomes the fine-tuned one; it stays in memory
         //    for this identity's inversion and edits
         Path out = Files.createDirectories(work.resolve("out"));
@@ -99,7 +100,8 @@ public class StageJobs {
         Path in = Files.createDirectories(work.resolve("in"));
         Path image = fetch(ArtifactKeys.source(job.identityId()), in.resolve("source.png"), "the identity's source image");
         Path fineTuneDir = fineTuneFiles(job.identityId(), job.fineTuneJobId(), work);
-        InvertInput input = stageInput(() -> new InvertInput(image, job.sourcePrompt(), job.options().steps(), job.options().guidance()));
+        InvertOptions o = job.options();
+        InvertInput input = stageInput(() -> new InvertInput(image, job.sourcePrompt(), o.steps(), o.guidance(), o.innerSteps()));
         Path out = Files.createDirectories(work.resolve("out"));
         stopIfCanceled(job, "before loading the model");
         return runOn(tunedModel(job.identityId(), job.fineTuneJobId(), fineTuneDir), job.fineTuneJobId(), job, out,

@@ -27,8 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./s2edit compose-local} (§3.3) end to end on the tiny checkpoint: joint fine-tuning on
  * (source, [I]) and (reference, [A]), inversion of the source, one image per mixed prompt. Run
- * time is kept down as in DefaultS2EditStagesTest: one fine-tuning step, one denoising step, and
- * user masks for both images, which skip the 50-step mask-extraction passes.
+ * time is kept down as in DefaultS2EditStagesTest: one fine-tuning step, one denoising step with at
+ * most two Null-text iterations ({@code --inner-steps 2}), and user masks for both images, which
+ * skip the mask-extraction passes.
  */
 class ComposeLocalCommandTest {
 
@@ -105,6 +106,21 @@ class ComposeLocalCommandTest {
         assertEquals(2, Main.run(withCommand.toArray(String[]::new)), "a usage error exits with 2");
     }
 
+    @Test
+    void stepCountsOutOfRangeAreNamedBeforeTheModelLoads() throws Exception {
+        String[] argv = argv(dir.resolve("x"), REFERENCE);
+        for (String[] bad : List.of(new String[] {"--mask-steps", "0", "[1, 1000]"},
+                new String[] {"--inner-steps", "101", "[0, 100]"}, new String[] {"--inner-steps", "two", "an integer"})) {
+            List<String> args = new ArrayList<>(List.of(argv));
+            args.addAll(List.of(bad[0], bad[1]));
+            UsageException e = assertThrows(UsageException.class,
+                    () -> new EditLocalCommand(true, quiet()).run(args.toArray(String[]::new)));
+            assertTrue(e.getMessage().startsWith("compose-local: " + bad[0] + " must be") && e.getMessage().contains(bad[2]),
+                    e.getMessage());
+        }
+        assertFalse(Files.exists(dir.resolve("x")), "nothing is written for bad input");
+    }
+
     /** compose-local's arguments for a run into {@code out}, with {@code referencePrompt}. */
     private String[] argv(Path out, String referencePrompt) throws Exception {
         Path source = dir.resolve("source.png");
@@ -121,7 +137,7 @@ class ComposeLocalCommandTest {
                 "--image", source.toString(), "--source", SOURCE, "--object", "cat", "--mask", sourceMask.toString(),
                 "--reference", reference.toString(), "--reference-prompt", referencePrompt, "--reference-object", "dog",
                 "--reference-mask", referenceMask.toString(),
-                "--finetune-steps", "1", "--steps", "1", "--seed", "5", "--out", out.toString()));
+                "--finetune-steps", "1", "--steps", "1", "--inner-steps", "2", "--seed", "5", "--out", out.toString()));
         for (String target : MIXED) {
             args.add("--target");
             args.add(target);

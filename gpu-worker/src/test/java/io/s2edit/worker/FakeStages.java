@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -34,9 +35,13 @@ public class FakeStages implements S2EditStages {
     final AtomicInteger maxActive = new AtomicInteger();
     final AtomicInteger applied = new AtomicInteger();
     volatile long stepMillis = 0;
+    /** The inputs the worker mapped from the messages (each image lies in a folder named after its job). */
+    final List<FineTuneInput> fineTuneInputs = new CopyOnWriteArrayList<>();
+    final List<InvertInput> invertInputs = new CopyOnWriteArrayList<>();
 
     @Override
     public StageSummary fineTune(StableDiffusion base, FineTuneInput input, Path outDir, Progress progress) throws IOException {
+        fineTuneInputs.add(input);
         return run("finetune", input.steps(), input.sourcePrompt(), progress, () -> {
             List<String> files = List.of(StageFiles.TOKEN_EMBEDDINGS, StageFiles.WEIGHT_DELTA, StageFiles.OBJECT_MASK);
             return files;
@@ -55,6 +60,7 @@ public class FakeStages implements S2EditStages {
     public StageSummary invert(StableDiffusion tuned, InvertInput input, Path fineTuneDir, Path outDir, Progress progress)
             throws IOException {
         requireFiles(fineTuneDir, StageFiles.TOKEN_EMBEDDINGS, StageFiles.OBJECT_MASK);
+        invertInputs.add(input);
         return run("inversion", input.steps(), input.sourcePrompt(), progress, () -> List.of(StageFiles.LATENTS), outDir);
     }
 

@@ -13,6 +13,8 @@ import io.s2edit.common.messages.JobCancel;
 import io.s2edit.common.messages.JobEvent;
 import io.s2edit.common.messages.JobMessage;
 import io.s2edit.common.messages.Messages;
+import io.s2edit.s2edit.stages.FineTuneInput;
+import io.s2edit.s2edit.stages.InvertInput;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -105,11 +108,11 @@ class JobProcessorsTest {
 
     private static FineTuneJob fineTune(UUID identity, String prompt, int steps) {
         return FineTuneJob.create(UUID.randomUUID(), identity, prompt, "lady", false, null,
-                new FineTuneOptions(steps, null, 7L, null, null, null, null, null));
+                new FineTuneOptions(steps, null, 7L, null, null, null, null, null, null));
     }
 
     private static InvertJob invert(FineTuneJob ft, int steps) {
-        return InvertJob.create(UUID.randomUUID(), ft.identityId(), ft.jobId(), ft.sourcePrompt(), new InvertOptions(steps, 5.0));
+        return InvertJob.create(UUID.randomUUID(), ft.identityId(), ft.jobId(), ft.sourcePrompt(), new InvertOptions(steps, 5.0, null));
     }
 
     private FineTuneJob fineTuned(UUID identity) {
@@ -120,11 +123,18 @@ class JobProcessorsTest {
         return ft;
     }
 
+    /** The stage input the worker made from job {@code jobId}'s message (its image lies in the job's folder). */
+    private static <T> T inputOf(List<T> inputs, java.util.function.Function<T, Path> image, UUID jobId) {
+        return inputs.stream().filter(i -> image.apply(i).toString().contains(jobId.toString())).findFirst()
+                .orElseThrow(() -> new AssertionError("no stage input for job " + jobId));
+    }
+
     @Test
     void aChainReportsStartedProgressAndSucceededAndWritesItsOutputs() {
         UUID identity = UUID.randomUUID();
         putSource(identity);
-        FineTuneJob ft = fineTune(identity, "a photo of a [I] lady", 5);
+        FineTuneJob ft = FineTuneJob.create(UUID.randomUUID(), identity, "a photo of a [I] lady", "lady", false, null,
+                new FineTuneOptions(5, null, 7L, null, null, null, 0.4, null, 3));
         send(ft);
         JobEvent done = awaitTerminal(ft.jobId(), 1);
         assertEquals(JobEvent.Type.SUCCEEDED, done.type(), () -> "events: " + events(ft.jobId()));
@@ -145,10 +155,16 @@ class JobProcessorsTest {
 
         // the inversion finds the fine-tuned model in memory: no rebuild from the delta
         int applied = stages.applied.get();
-        InvertJob inv = invert(ft, 4);
+        InvertJob inv = InvertJob.create(UUID.randomUUID(), identity, ft.jobId(), ft.sourcePrompt(), new InvertOptions(4, 5.0, 2));
         send(inv);
         JobEvent inverted = awaitTerminal(inv.jobId(), 1);
         assertEquals(JobEvent.Type.SUCCEEDED, inverted.type(), () -> "events: " + events(inv.jobId()));
+        // every option of the messages reaches the stage inputs
+        FineTuneInput ftInput = inputOf(stages.fineTuneInputs, FineTuneInput::image, ft.jobId());
+        assertEquals(List.of(5, 7L, 0.4, 3, true), List.of(ftInput.steps(), ftInput.seed(), ftInput.maskThreshold(),
+                ftInput.maskSteps(), ftInput.spatialControl()));
+        InvertInput invInput = inputOf(stages.invertInputs, InvertInput::image, inv.jobId());
+        assertEquals(List.of(4, 5.0, 2), List.of(invInput.steps(), invInput.guidance(), invInput.innerSteps()));
         assertEquals(Map.of(ArtifactKeys.LATENTS, ArtifactKeys.latents(identity, inv.jobId())), inverted.outputs());
         assertEquals(applied, stages.applied.get());
 
@@ -168,7 +184,7 @@ class JobProcessorsTest {
         UUID identity = UUID.randomUUID();
         putSource(identity);
         UUID missingFineTune = UUID.randomUUID();
-        InvertJob inv = InvertJob.create(UUID.randomUUID(), identity, missingFineTune, "a photo of a [I] lady", new InvertOptions(3, 5.0));
+        InvertJob inv = InvertJob.create(UUID.randomUUID(), identity, missingFineTune, "a photo of a [I] lady", new InvertOptions(3, 5.0, null));
         send(inv);
         JobEvent failed = awaitTerminal(inv.jobId(), 1);
         assertEquals(JobEvent.Type.FAILED, failed.type());

@@ -78,8 +78,9 @@ public class ProblemMapper {
     /** JSON problems, shared with the multipart parsers (which know the part name). */
     static ApiException fromJson(JsonProcessingException e, String part) {
         if (e instanceof ValueInstantiationException vi && vi.getCause() instanceof InvalidValueException iv) {
-            String field = part == null ? iv.field() : part + "." + iv.field();
-            return new ApiException(iv.type(), iv.getMessage(), field);
+            // a multipart JSON part is named by the part, a JSON body by the path to the refused object
+            String at = part == null ? path(vi) : part;
+            return new ApiException(iv.type(), iv.getMessage(), at.isEmpty() ? iv.field() : at + "." + iv.field());
         }
         String where = part == null ? "" : " in part \"" + part + "\"";
         if (e instanceof UnrecognizedPropertyException u) {

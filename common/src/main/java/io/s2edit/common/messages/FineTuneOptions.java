@@ -19,16 +19,22 @@ import io.s2edit.common.problems.Require;
  *                           into M_obj (0.3, as Prompt-to-Prompt's local blend)
  * @param identityFineTune   false skips fine-tuning: the Null-text inversion + Prompt-to-Prompt
  *                           baseline the paper compares with (default true)
+ * @param maskSteps          DDIM-inversion steps whose cross-attention maps of the object word are
+ *                           averaged into M_obj (default 50; 1..1000); used only with spatial
+ *                           control and no uploaded mask. A later field of schema version 1:
+ *                           a message without it reads as 50
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record FineTuneOptions(Integer steps, Double learningRate, Long seed, Boolean semanticLoss,
                               Boolean spatialControl, Double semanticLossWeight, Double maskThreshold,
-                              Boolean identityFineTune) {
+                              Boolean identityFineTune, Integer maskSteps) {
 
     public static final int DEFAULT_STEPS = 200;
     public static final double DEFAULT_LEARNING_RATE = 2e-6;
     public static final double DEFAULT_SEMANTIC_LOSS_WEIGHT = 0.1;
     public static final double DEFAULT_MASK_THRESHOLD = 0.3;
+    public static final int DEFAULT_MASK_STEPS = 50;
+    public static final int MAX_MASK_STEPS = 1000;
 
     public FineTuneOptions {
         steps = Require.between("steps", steps == null ? DEFAULT_STEPS : steps, 1, 5000);
@@ -39,15 +45,16 @@ public record FineTuneOptions(Integer steps, Double learningRate, Long seed, Boo
                 semanticLossWeight == null ? DEFAULT_SEMANTIC_LOSS_WEIGHT : semanticLossWeight, 0, 10);
         maskThreshold = Require.aboveAtMost("mask_threshold", maskThreshold == null ? DEFAULT_MASK_THRESHOLD : maskThreshold, 0, 1);
         identityFineTune = identityFineTune == null || identityFineTune;
+        maskSteps = Require.between("mask_steps", maskSteps == null ? DEFAULT_MASK_STEPS : maskSteps, 1, MAX_MASK_STEPS);
     }
 
     /** The paper's settings with no seed. */
     public static FineTuneOptions defaults() {
-        return new FineTuneOptions(null, null, null, null, null, null, null, null);
+        return new FineTuneOptions(null, null, null, null, null, null, null, null, null);
     }
 
     public FineTuneOptions withSeed(long newSeed) {
         return new FineTuneOptions(steps, learningRate, newSeed, semanticLoss, spatialControl, semanticLossWeight, maskThreshold,
-                identityFineTune);
+                identityFineTune, maskSteps);
     }
 }

@@ -27,8 +27,8 @@ public final class EditCommand {
 
     /** The options of {@code ./s2edit edit-local} but {@code --model} (the server has it), plus server and webhook. */
     static final Set<String> VALUED = Set.of("server", "image", "source", "object", "target", "mask", "finetune-steps",
-            "steps", "guidance", "seed", "lr", "lambda", "mask-threshold", "cross-replace", "self-replace", "blend",
-            "blend-threshold", "out", "webhook");
+            "mask-steps", "steps", "inner-steps", "guidance", "seed", "lr", "lambda", "mask-threshold", "cross-replace",
+            "self-replace", "blend", "blend-threshold", "out", "webhook");
     static final Set<String> FLAGS = Set.of("no-finetune", "no-semantic", "no-spatial");
 
     private final PrintStream out;
@@ -51,10 +51,13 @@ public final class EditCommand {
         }
     }
 
-    /** The finer options: learning rate, lambda, mask threshold, Prompt-to-Prompt windows, local blend. */
-    public record Tuning(Double learningRate, Double lambda, Double maskThreshold, Double crossReplace, Double selfReplace,
-                         List<String> blend, Double blendThreshold) {
-        static final Tuning NONE = new Tuning(null, null, null, null, null, List.of(), null);
+    /**
+     * The finer options: learning rate, lambda, the mask's threshold and DDIM-inversion steps, the
+     * inversion's Null-text iterations per step, Prompt-to-Prompt windows, local blend. Null: the server's default.
+     */
+    public record Tuning(Double learningRate, Double lambda, Double maskThreshold, Integer maskSteps, Integer innerSteps,
+                         Double crossReplace, Double selfReplace, List<String> blend, Double blendThreshold) {
+        public static final Tuning NONE = new Tuning(null, null, null, null, null, null, null, List.of(), null);
     }
 
     /** What became of a request: the exit status, the identity and its jobs (chain order), the files written. */
@@ -77,8 +80,8 @@ public final class EditCommand {
                 cl.longInteger("seed"), !cl.has("no-finetune"), !cl.has("no-semantic"), !cl.has("no-spatial"),
                 Path.of(cl.require("out")), cl.get("webhook", null),
                 new Tuning(cl.decimal("lr", 1e-12, 1e-2), cl.decimal("lambda", 0, 10), cl.decimal("mask-threshold", 0.01, 0.99),
-                        cl.decimal("cross-replace", 0, 1), cl.decimal("self-replace", 0, 1), cl.all("blend"),
-                        cl.decimal("blend-threshold", 0.01, 0.99)));
+                        cl.integer("mask-steps", 1, 1000), cl.integer("inner-steps", 0, 100), cl.decimal("cross-replace", 0, 1),
+                        cl.decimal("self-replace", 0, 1), cl.all("blend"), cl.decimal("blend-threshold", 0.01, 0.99)));
     }
 
     /** The multipart parts of {@code POST /v1/identities} for {@code r}. */
@@ -103,6 +106,7 @@ public final class EditCommand {
         putIfSet(options, "learning_rate", t.learningRate());
         putIfSet(options, "semantic_loss_weight", t.lambda());
         putIfSet(options, "mask_threshold", t.maskThreshold());
+        putIfSet(options, "mask_steps", t.maskSteps());
         Map<String, Object> invert = GatewayClient.map();
         if (r.steps() != null) {
             invert.put("steps", r.steps());
@@ -110,6 +114,7 @@ public final class EditCommand {
         if (r.guidance() != null) {
             invert.put("guidance", r.guidance());
         }
+        putIfSet(invert, "inner_steps", t.innerSteps());
         Map<String, Object> edit = GatewayClient.map();
         edit.put("target_prompts", r.targets());
         if (r.seed() != null) {

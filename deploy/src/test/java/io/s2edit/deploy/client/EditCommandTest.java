@@ -33,7 +33,8 @@ class EditCommandTest {
                 "--source", "a photo of a [I] lady", "--object", "lady", "--target", "a photo of a [I] lady with bangs",
                 "--target", "a photo of a [I] lady smiling", "--finetune-steps", "20", "--steps", "10", "--guidance", "4.5",
                 "--seed", "42", "--no-semantic", "--no-spatial", "--no-finetune", "--out", "o", "--lr", "1e-5", "--lambda", "0.2",
-                "--mask-threshold", "0.4", "--cross-replace", "0.6", "--self-replace", "0.3", "--blend", "bangs", "--blend", "lady",
+                "--mask-threshold", "0.4", "--mask-steps", "3", "--inner-steps", "2", "--cross-replace", "0.6", "--self-replace",
+                "0.3", "--blend", "bangs", "--blend", "lady",
                 "--blend-threshold", "0.5");
         assertEquals("image/jpeg", p.get("image").contentType());
         assertEquals("image/png", p.get("mask").contentType());
@@ -48,9 +49,11 @@ class EditCommandTest {
         assertEquals(1e-5, options.get("learning_rate").asDouble());
         assertEquals(0.2, options.get("semantic_loss_weight").asDouble());
         assertEquals(0.4, options.get("mask_threshold").asDouble());
+        assertEquals(3, options.get("mask_steps").asInt());
         JsonNode invert = json(p.get("invert"));
         assertEquals(10, invert.get("steps").asInt());
         assertEquals(4.5, invert.get("guidance").asDouble());
+        assertEquals(2, invert.get("inner_steps").asInt());
         JsonNode edits = json(p.get("edits"));
         assertEquals(1, edits.size(), "one edit job, one image per target");
         assertEquals(List.of("a photo of a [I] lady with bangs", "a photo of a [I] lady smiling"),
@@ -83,6 +86,12 @@ class EditCommandTest {
         CommandLine.UsageError steps = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(
                 new String[] {"--image", "i", "--source", "s", "--object", "o", "--target", "t", "--out", "o", "--steps", "x"}));
         assertTrue(steps.getMessage().contains("--steps"), steps.getMessage());
+        CommandLine.UsageError maskSteps = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(
+                new String[] {"--image", "i", "--source", "s", "--object", "o", "--target", "t", "--out", "o", "--mask-steps", "0"}));
+        assertTrue(maskSteps.getMessage().contains("--mask-steps must be between 1 and 1000"), maskSteps.getMessage());
+        CommandLine.UsageError innerSteps = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(
+                new String[] {"--image", "i", "--source", "s", "--object", "o", "--target", "t", "--out", "o", "--inner-steps", "101"}));
+        assertTrue(innerSteps.getMessage().contains("--inner-steps must be between 0 and 100"), innerSteps.getMessage());
         CommandLine.UsageError unknown = assertThrows(CommandLine.UsageError.class, () -> EditCommand.parse(new String[] {"--colour", "red"}));
         assertTrue(unknown.getMessage().contains("--colour") && unknown.getMessage().contains("--target"), unknown.getMessage());
     }

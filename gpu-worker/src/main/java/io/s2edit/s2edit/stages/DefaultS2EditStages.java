@@ -76,7 +76,7 @@ public final class DefaultS2EditStages implements S2EditStages {
                 .steps(input.steps())
                 .learningRate(input.learningRate())
                 .semanticWeight(input.semanticWeight())
-                .mask(defaults.mask().withThreshold(input.maskThreshold()))
+                .mask(defaults.mask().withThreshold(input.maskThreshold()).withSteps(input.maskSteps()))
                 .seed(input.seed())
                 .build();
         FineTuneResult result = new IdentityFineTuner(base, options).fineTune(pairs, progress);
@@ -113,7 +113,8 @@ public final class DefaultS2EditStages implements S2EditStages {
     public StageSummary invert(StableDiffusion tuned, InvertInput input, Path fineTuneDir, Path outDir,
             Progress progress) throws IOException {
         long started = System.nanoTime();
-        NullTextOptions options = NullTextOptions.DEFAULT.withSteps(input.steps()).withGuidance(input.guidance());
+        NullTextOptions options = NullTextOptions.DEFAULT.withSteps(input.steps()).withGuidance(input.guidance())
+                .withInnerSteps(input.innerSteps());
         try (NDManager work = tuned.manager().newSubManager()) {
             NDArray image = Images.toSignedTensor(ImageFit.toModel(tuned, Images.read(input.image())), work);
             NDArray conditional;
@@ -128,10 +129,13 @@ public final class DefaultS2EditStages implements S2EditStages {
                     .put(LatentsFile.NULL_EMBEDDINGS, NDArrays.concat(new NDList(result.nullEmbeddings())))
                     .metadata(LatentsFile.STEPS, Integer.toString(input.steps()))
                     .metadata(LatentsFile.GUIDANCE, Double.toString(input.guidance()))
+                    .metadata(LatentsFile.INNER_STEPS, Integer.toString(input.innerSteps()))
                     .metadata(LatentsFile.PROMPT, input.sourcePrompt());
             writer.write(outDir.resolve(StageFiles.LATENTS));
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("seconds", (System.nanoTime() - started) / 1e9);
+            metrics.put("inner_iterations",
+                    (double) result.steps().stream().mapToInt(InversionResult.StepDiagnostics::iterations).sum());
             return new StageSummary(List.of(StageFiles.LATENTS), metrics);
         }
     }

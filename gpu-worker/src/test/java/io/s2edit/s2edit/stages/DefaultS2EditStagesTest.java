@@ -21,9 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The whole chain on the tiny checkpoint with few steps: fine-tune -> invert -> edit writes the
  * layout's files, and an edit run later on a fresh base plus the saved artifacts gives the same
- * images as the model that was fine-tuned in memory.
+ * images as the model that was fine-tuned in memory. Neither depends on the step counts, so the
+ * mask pass runs {@link #MASK_STEPS} DDIM-inversion steps (not 50) and Null-text inversion at most
+ * {@link #INNER_STEPS} iterations per step (not 10).
  */
 class DefaultS2EditStagesTest {
+
+    static final int MASK_STEPS = 2;
+    static final int INNER_STEPS = 2;
 
     @TempDir
     Path dir;
@@ -37,8 +42,9 @@ class DefaultS2EditStagesTest {
         }
         S2EditStages stages = new DefaultS2EditStages();
         String source = "a photo of a [I] cat on a red sofa";
-        FineTuneInput fineTune = new FineTuneInput(image, source, "cat", null, null, 2, 2e-6, 7, true, true, true, 0.1, 0.3);
-        InvertInput invert = new InvertInput(image, source, 3, 5.0);
+        FineTuneInput fineTune = new FineTuneInput(image, source, "cat", null, null, 2, 2e-6, 7, true, true, true, 0.1, 0.3,
+                MASK_STEPS);
+        InvertInput invert = new InvertInput(image, source, 3, 5.0, INNER_STEPS);
         EditInput edit = new EditInput(source, List.of("a photo of a [I] dog on a red sofa", source), 0.8, 0.4, Map.of(),
                 List.of(), 0.3, 3, 5.0);
         Path ft = dir.resolve("finetune");
@@ -46,11 +52,17 @@ class DefaultS2EditStagesTest {
         Path editsInMemory = dir.resolve("edits-a");
         Path editsFromFiles = dir.resolve("edits-b");
         try (NDManager m = NDManager.newBaseManager(); StableDiffusion tuned = StableDiffusion.load(model, m)) {
-            StageSummary s1 = stages.fineTune(tuned, fineTune, ft, Progress.NONE);
+            Map<String, Integer> totals = new java.util.HashMap<>();
+            Progress recorded = (stage, step, total) -> totals.put(stage, total);
+            StageSummary s1 = stages.fineTune(tuned, fineTune, ft, recorded);
             assertTrue(s1.files().containsAll(List.of(StageFiles.TOKEN_EMBEDDINGS, StageFiles.WEIGHT_DELTA, StageFiles.OBJECT_MASK)),
                     "fine-tune files " + s1.files());
-            stages.invert(tuned, invert, ft, inv, Progress.NONE);
+            assertEquals(MASK_STEPS, totals.get("mask"), "the mask pass's steps: " + totals);
+            StageSummary s2 = stages.invert(tuned, invert, ft, inv, Progress.NONE);
             assertTrue(Files.isRegularFile(inv.resolve(StageFiles.LATENTS)));
+            double iterations = s2.metrics().get("inner_iterations");
+            assertTrue(iterations >= 3 && iterations <= 3 * INNER_STEPS, "at most " + INNER_STEPS + " Null-text iterations"
+                    + " in each of 3 steps, got " + iterations);
             StageSummary s3 = stages.edit(tuned, edit, ft, inv, editsInMemory, Progress.NONE);
             assertEquals(List.of("0.png", "1.png"), s3.files());
         }
@@ -79,9 +91,10 @@ class DefaultS2EditStagesTest {
         S2EditStages stages = new DefaultS2EditStages();
         String source = "a photo of a [I] cat";
         try (NDManager m = NDManager.newBaseManager(); StableDiffusion tuned = StableDiffusion.load(model, m)) {
-            stages.fineTune(tuned, new FineTuneInput(image, source, "cat", null, null, 0, 2e-6, 1, false, false, false, 0.1, 0.3),
-                    dir.resolve("ft"), Progress.NONE);
-            stages.invert(tuned, new InvertInput(image, source, 2, 5.0), dir.resolve("ft"), dir.resolve("inv"), Progress.NONE);
+            stages.fineTune(tuned, new FineTuneInput(image, source, "cat", null, null, 0, 2e-6, 1, false, false, false, 0.1, 0.3,
+                    MASK_STEPS), dir.resolve("ft"), Progress.NONE);
+            stages.invert(tuned, new InvertInput(image, source, 2, 5.0, INNER_STEPS), dir.resolve("ft"), dir.resolve("inv"),
+                    Progress.NONE);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> stages.edit(tuned,
                     new EditInput(source, List.of("a photo of a [I] dog"), 0.8, 0.4, Map.of(), List.of(), 0.3, 3, 5.0),
                     dir.resolve("ft"), dir.resolve("inv"), dir.resolve("out"), Progress.NONE));
