@@ -110,6 +110,8 @@ class MessagesTest {
         e = assertThrows(InvalidValueException.class, () -> Messages.decode("{\"inner_steps\":101}", InvertOptions.class));
         assertEquals("inner_steps", e.field());
         assertTrue(e.getMessage().contains("inner_steps must be between 0 and 100, got 101"), e.getMessage());
+        e = assertThrows(InvalidValueException.class, () -> new InvertOptions(101, null, null));
+        assertTrue(e.getMessage().contains("steps must be between 1 and 100, got 101"), e.getMessage());
         e = assertThrows(InvalidValueException.class, () -> Messages.decode("{\"inner_steps\":-1}", InvertOptions.class));
         assertEquals("inner_steps", e.field());
     }

@@ -50,7 +50,7 @@ public record EditOptions(List<String> targetPrompts, Double crossReplaceSteps, 
             }
         }
         if (steps != null) {
-            Require.between("steps", steps, 1, 1000);
+            Require.between("steps", steps, 1, InvertOptions.MAX_STEPS); // an edit runs at its inversion's steps
         }
         if (guidance != null) {
             Require.between("guidance", guidance, 1.0, 20.0);

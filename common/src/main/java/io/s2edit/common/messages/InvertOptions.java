@@ -11,7 +11,8 @@ import io.s2edit.common.problems.Require;
  * they were optimised for, so every edit of this inversion runs with the same {@code steps}
  * and {@code guidance} (the gateway fills and checks them).
  *
- * @param steps    DDIM steps T (paper: 50)
+ * @param steps    DDIM steps T (paper: 50); at most 100, since the null embedding's learning rate
+ *                 1e-2 (1 - i/100) reaches zero at step 100
  * @param guidance classifier-free guidance scale w; default 5.0, the paper finds [3.5, 5.5]
  *                 balances prompt alignment and identity (Fig. 9); accepted range [1, 20]
  * @param innerSteps the most Adam iterations on the null embedding per DDIM step (Mokady et al.,
@@ -23,12 +24,13 @@ import io.s2edit.common.problems.Require;
 public record InvertOptions(Integer steps, Double guidance, Integer innerSteps) {
 
     public static final int DEFAULT_STEPS = 50;
+    public static final int MAX_STEPS = 100;
     public static final double DEFAULT_GUIDANCE = 5.0;
     public static final int DEFAULT_INNER_STEPS = 10;
     public static final int MAX_INNER_STEPS = 100;
 
     public InvertOptions {
-        steps = Require.between("steps", steps == null ? DEFAULT_STEPS : steps, 1, 1000);
+        steps = Require.between("steps", steps == null ? DEFAULT_STEPS : steps, 1, MAX_STEPS);
         guidance = Require.between("guidance", guidance == null ? DEFAULT_GUIDANCE : guidance, 1.0, 20.0);
         innerSteps = Require.between("inner_steps", innerSteps == null ? DEFAULT_INNER_STEPS : innerSteps, 0, MAX_INNER_STEPS);
     }

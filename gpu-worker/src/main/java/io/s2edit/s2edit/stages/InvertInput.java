@@ -23,8 +23,8 @@ public record InvertInput(Path image, String sourcePrompt, int steps, double gui
     public InvertInput {
         Objects.requireNonNull(image, "image");
         Objects.requireNonNull(sourcePrompt, "source prompt");
-        if (steps < 1 || steps > 1000) {
-            throw new IllegalArgumentException("inversion steps must be in [1, 1000], got " + steps);
+        if (steps < 1 || steps > NullTextOptions.MAX_STEPS) {
+            throw new IllegalArgumentException("inversion steps must be in [1, " + NullTextOptions.MAX_STEPS + "], got " + steps);
         }
         if (!(guidance >= 1 && guidance <= 20)) {
             throw new IllegalArgumentException("guidance must be in [1, 20], got " + guidance);
