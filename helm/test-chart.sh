@@ -42,6 +42,7 @@ expect "Kafka address configured by env" "name: KAFKA_BOOTSTRAP_SERVERS" "$out/d
 expect "S3 configured by env" "name: S2EDIT_STORAGE_ENDPOINT" "$out/default.yaml"
 expect "readiness on Quarkus health" "path: /q/health/ready" "$out/default.yaml"
 reject "exact prompt counting only when asked" "name: S2EDIT_TOKENIZER_DIR" "$out/default.yaml"
+expect "upload limit as an integer Quarkus can read" "value: \"20971520\"" "$out/default.yaml"
 expect "gateway gets the tokenizer folder" "name: S2EDIT_TOKENIZER_DIR" "$out/tokenizer.yaml"
 expect "tokenizer folder value" "value: \"/models/sd/tokenizer\"" "$out/tokenizer.yaml"
 expect "tokenizer volume mounted" "claimName: models-ro" "$out/tokenizer.yaml"
