@@ -29,6 +29,8 @@ trap 'rm -rf "$out"' EXIT
 "$HELM" template t s2edit > "$out/default.yaml"
 "$HELM" template t s2edit --set worker.autoscaling.enabled=true \
   --set kafka.bootstrapServers=broker:9093 > "$out/keda.yaml"
+"$HELM" template t s2edit --set gateway.tokenizer.dir=/models/sd/tokenizer \
+  --set gateway.tokenizer.volume.persistentVolumeClaim.claimName=models-ro > "$out/tokenizer.yaml"
 
 expect "gateway and worker deployments" "name: t-s2edit-gateway" "$out/default.yaml"
 expect "worker deployment" "name: t-s2edit-worker" "$out/default.yaml"
@@ -39,6 +41,11 @@ expect "gateway gets its database from a secret" "name: QUARKUS_DATASOURCE_PASSW
 expect "Kafka address configured by env" "name: KAFKA_BOOTSTRAP_SERVERS" "$out/default.yaml"
 expect "S3 configured by env" "name: S2EDIT_STORAGE_ENDPOINT" "$out/default.yaml"
 expect "readiness on Quarkus health" "path: /q/health/ready" "$out/default.yaml"
+reject "exact prompt counting only when asked" "name: S2EDIT_TOKENIZER_DIR" "$out/default.yaml"
+expect "upload limit as an integer Quarkus can read" "value: \"20971520\"" "$out/default.yaml"
+expect "gateway gets the tokenizer folder" "name: S2EDIT_TOKENIZER_DIR" "$out/tokenizer.yaml"
+expect "tokenizer folder value" "value: \"/models/sd/tokenizer\"" "$out/tokenizer.yaml"
+expect "tokenizer volume mounted" "claimName: models-ro" "$out/tokenizer.yaml"
 reject "no KEDA object unless asked" "kind: ScaledObject" "$out/default.yaml"
 expect "KEDA object when enabled" "kind: ScaledObject" "$out/keda.yaml"
 expect "KEDA names each topic explicitly" "topic: \"s2edit.jobs.finetune\"" "$out/keda.yaml"

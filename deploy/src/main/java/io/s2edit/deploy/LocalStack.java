@@ -164,6 +164,11 @@ public final class LocalStack implements AutoCloseable {
         env.put("S2EDIT_WEBHOOKS_ALLOWED_NETWORKS", "127.0.0.0/8");
         env.put("S2EDIT_PUBLIC_URL", gatewayUrl().toString());
         env.put("S2EDIT_OUTBOX_TOPIC_PARTITIONS", Integer.toString(PARTITIONS));
+        // the worker's tokenizer, so a prompt over CLIP's 77 tokens is a 422 at submission, not a failed job
+        Path tokenizer = options.model().resolve("tokenizer");
+        if (Files.isDirectory(tokenizer)) {
+            env.put("S2EDIT_TOKENIZER_DIR", tokenizer.toString());
+        }
         return env;
     }
 

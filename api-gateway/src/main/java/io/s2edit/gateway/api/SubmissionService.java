@@ -67,6 +67,9 @@ public class SubmissionService {
     @Inject
     WebhookService webhooks;
 
+    @Inject
+    PromptLengths promptLengths;
+
     /** A webhook of a request, validated. */
     record Hook(String url, List<String> events) {
         static final Hook NONE = new Hook(null, null);
@@ -85,7 +88,7 @@ public class SubmissionService {
             referenceBytes = images.bytes(form.reference, "reference");
             // the record rules throw InvalidValueException, which ProblemMapper renders with its field
             PromptRules.requireAttributeToken("reference_prompt", required(form.referencePrompt, "reference_prompt"));
-            PromptRules.requireFitsClip("reference_prompt", form.referencePrompt);
+            promptLengths.requireFits("reference_prompt", form.referencePrompt);
             PromptRules.requireWordOnce("reference_prompt", form.referencePrompt, "attribute_word",
                     required(form.attributeWord, "attribute_word").trim());
         } else if (form.reference != null || form.referencePrompt != null || form.attributeWord != null) {
@@ -98,6 +101,9 @@ public class SubmissionService {
         List<EditOptions> edits = json.parse(form.edits,
                 json.mapper().getTypeFactory().constructCollectionType(List.class, EditOptions.class), "edits");
         edits = edits == null ? List.of() : edits;
+        for (int i = 0; i < edits.size(); i++) {
+            promptLengths.requireFits("edits[" + i + "]", edits.get(i));
+        }
         if (!edits.isEmpty() && invOptions == null) {
             throw new ApiException(ProblemType.INVALID_VALUE,
                     "edits need an inversion of the identity first: add an \"invert\" part (it may be {})", "edits");
@@ -161,6 +167,9 @@ public class SubmissionService {
 
     /** {@code POST /v1/identities/{id}/inversions}. */
     public SubmissionView submitInversion(UUID identityId, InversionRequest req, String idemKey, String scope) {
+        for (int i = 0; i < req.edits().size(); i++) {
+            promptLengths.requireFits("edits[" + i + "]", req.edits().get(i));
+        }
         Hook hook = hook(req.webhook(), req.webhookEventsFilter());
         String fingerprint = Idempotency.fingerprint(scope, Messages.encode(req.options()), req.fineTuneJobId(),
                 Messages.encode(req.edits()), hook.url(), hook.events());
@@ -187,6 +196,7 @@ public class SubmissionService {
 
     /** {@code POST /v1/identities/{id}/edits}. */
     public SubmissionView submitEdit(UUID identityId, EditRequest req, String idemKey, String scope) {
+        promptLengths.requireFits("options", req.options());
         Hook hook = hook(req.webhook(), req.webhookEventsFilter());
         String fingerprint = Idempotency.fingerprint(scope, Messages.encode(req.options()), req.inversionJobId(),
                 hook.url(), hook.events());
@@ -308,9 +318,9 @@ public class SubmissionService {
         return e.resolved(inv.steps(), inv.guidance(), newSeed());
     }
 
-    private static void checkSourcePrompt(String prompt, String objectWord) {
+    private void checkSourcePrompt(String prompt, String objectWord) {
         PromptRules.requireIdentityToken("source_prompt", prompt);
-        PromptRules.requireFitsClip("source_prompt", prompt);
+        promptLengths.requireFits("source_prompt", prompt);
         PromptRules.requireWordOnce("source_prompt", prompt, "object_word", objectWord);
     }
 

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -26,6 +27,8 @@ public interface GatewayConfig {
     Webhooks webhooks();
 
     Streams streams();
+
+    Tokenizer tokenizer();
 
     /** Absolute base for links in job resources and webhooks, e.g. {@code https://api.example.com}; none: links are paths. */
     Optional<URI> publicUrl();
@@ -128,5 +131,16 @@ public interface GatewayConfig {
         /** SSE: how often a stream re-reads its job row (events handled by another replica arrive this way). */
         @WithDefault("1s")
         Duration pollInterval();
+    }
+
+    /** CLIP's tokenizer, for the exact token count of prompts (the worker's own code and files). */
+    interface Tokenizer {
+        /**
+         * A diffusers checkpoint's {@code tokenizer/} folder ({@code vocab.json},
+         * {@code merges.txt}, {@code tokenizer_config.json}); every SD v1.x checkpoint has the same
+         * one (CLIP ViT-L/14). None: prompts are checked against a lower bound of their tokens
+         * only, so a prompt over 77 tokens can be accepted and fail in the worker.
+         */
+        Optional<Path> dir();
     }
 }

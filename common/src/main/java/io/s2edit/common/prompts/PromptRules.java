@@ -1,9 +1,11 @@
 package io.s2edit.common.prompts;
 
+import io.s2edit.common.clip.ClipTokenizer;
 import io.s2edit.common.problems.InvalidValueException;
 import io.s2edit.common.problems.ProblemType;
 import io.s2edit.common.problems.Require;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,13 +15,16 @@ import java.util.regex.Pattern;
  * token {@code [I]} exactly once (compositions add {@code [A]}), and the source prompt names
  * the object exactly once, as a whole word, so its cross-attention can give the object mask.
  *
- * <p>The length rule is the CLIP text encoder's: 77 positions including BOS and EOS. Only the
- * worker has the tokenizer, so it does the exact count. Here {@link #minimumClipTokens} gives a
- * <em>lower bound</em> that is exact arithmetic, not an estimate: CLIP's pre-tokenizer splits
- * lower-cased text with {@link #CLIP_PRE_TOKENIZER}, byte-pair encoding then turns each piece
- * into one or more tokens, so the number of pieces can never exceed the number of tokens. A
- * prompt whose lower bound already passes 77 is certainly too long and is refused; any prompt
- * below it is left to the worker.
+ * <p>The length rule is the CLIP text encoder's: 77 positions including BOS and EOS. With the
+ * checkpoint's tokenizer at hand ({@link #promptTokenizer}, the worker's own
+ * {@link ClipTokenizer}), {@link #requireFitsClip(String, String, ClipTokenizer)} counts exactly;
+ * the gateway does so when {@code s2edit.tokenizer.dir} is set. Without it,
+ * {@link #minimumClipTokens} gives a <em>lower bound</em> that is exact arithmetic, not an
+ * estimate: CLIP's pre-tokenizer splits lower-cased text with {@link #CLIP_PRE_TOKENIZER},
+ * byte-pair encoding then turns each piece into one or more tokens, so the number of pieces can
+ * never exceed the number of tokens. A prompt whose lower bound already passes 77 is certainly
+ * too long and is refused; any prompt below it is left to the worker. The messages' records
+ * check the lower bound, as they are built where no tokenizer is.
  */
 public final class PromptRules {
 
@@ -155,6 +160,37 @@ public final class PromptRules {
             throw new InvalidValueException(ProblemType.PROMPT_TOO_LONG, field, field + " has at least " + atLeast
                     + " CLIP tokens (BOS and EOS included), more than the text encoder's " + CLIP_MAX_TOKENS
                     + "; shorten it");
+        }
+    }
+
+    /**
+     * The tokenizer of a diffusers {@code tokenizer/} folder with {@link #IDENTITY_TOKEN} and
+     * {@link #ATTRIBUTE_TOKEN} added, in that order, as the worker adds them: each counts as one
+     * token, in any case, as in the engine.
+     *
+     * @throws java.io.UncheckedIOException     if the folder cannot be read
+     * @throws IllegalArgumentException if its files are not a CLIP tokenizer
+     */
+    public static ClipTokenizer promptTokenizer(Path tokenizerDir) {
+        ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
+        tokenizer.addTokens(IDENTITY_TOKEN, ATTRIBUTE_TOKEN);
+        return tokenizer;
+    }
+
+    /**
+     * Refuses a prompt whose exact CLIP token count, BOS and EOS included, exceeds the
+     * tokenizer's {@link ClipTokenizer#maxLength() maxLength} (77): the count the worker's text
+     * encoder would refuse. Use a tokenizer from {@link #promptTokenizer}, so [I] and [A] count
+     * as one token each.
+     */
+    public static void requireFitsClip(String field, String prompt, ClipTokenizer tokenizer) {
+        Require.notBlank(field, prompt);
+        int tokens = tokenizer.tokenCount(prompt);
+        int max = tokenizer.maxLength();
+        if (tokens > max) {
+            throw new InvalidValueException(ProblemType.PROMPT_TOO_LONG, field, field + " is " + tokens
+                    + " CLIP tokens (BOS and EOS included), more than the text encoder's " + max
+                    + "; shorten it by " + (tokens - max) + " tokens");
         }
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import io.s2edit.common.clip.TokenIds;
 import io.s2edit.engine.nn.Checkpoint;
 import io.s2edit.engine.nn.Module;
 import io.s2edit.engine.nn.Parameter;

@@ -1,22 +1,11 @@
 /**
- * CLIP's text tokenizer for SD v1.x: prompt to 77 token ids, identical to transformers 5's
- * {@code CLIPTokenizer} ({@link io.s2edit.engine.text.ClipTokenizer} is the entry point), and
- * the text encoder, identical to transformers 5's {@code CLIPTextModel}
+ * CLIP's text encoder for SD v1.x, identical to transformers 5's {@code CLIPTextModel}
  * ({@link io.s2edit.engine.text.ClipTextModel}: ids to the UNet's encoder_hidden_states and the
  * pooled vector at the EOS position; new token rows appended with {@code addTokenEmbeddings}).
  *
- * <p>Facts the rest of the engine relies on:
- * <ul>
- *   <li>Cleanup is HF's ({@code NFC}, white-space runs to one space, lowercase), not OpenAI's:
- *       no ftfy, no HTML unescaping. {@code "&amp;"}, curly quotes and full-width letters give
- *       other ids than OpenAI's {@code SimpleTokenizer} would.</li>
- *   <li>Added tokens ({@code [I]} = 49408, {@code [A]} = 49409 when added in that order) are
- *       matched before BPE, in any case, with or without spaces around them; each is one
- *       token.</li>
- *   <li>Sequences are {@code BOS 49406, tokens, EOS 49407}, padded with 49407 to 77. Read the
- *       end of a prompt at {@link io.s2edit.engine.text.TokenIds#eosIndex()}, never at
- *       {@code argmax(ids)}: added tokens have larger ids than EOS.</li>
- *   <li>Prompts longer than 77 tokens are rejected, never truncated.</li>
- * </ul>
+ * <p>The tokenizer that makes its ids lives in {@code common}, package
+ * {@link io.s2edit.common.clip} ({@link io.s2edit.common.clip.ClipTokenizer}), so the gateway
+ * counts a prompt's tokens with the same code; its package comment lists the facts the engine
+ * relies on (added tokens, EOS position, no truncation).
  */
 package io.s2edit.engine.text;

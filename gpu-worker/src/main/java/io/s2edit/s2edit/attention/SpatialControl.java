@@ -2,7 +2,7 @@ package io.s2edit.s2edit.attention;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import io.s2edit.engine.text.TokenIds;
+import io.s2edit.common.clip.TokenIds;
 import io.s2edit.engine.unet.AttentionContext;
 import io.s2edit.s2edit.mask.ObjectMask;
 import java.util.ArrayList;

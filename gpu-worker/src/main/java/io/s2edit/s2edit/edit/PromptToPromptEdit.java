@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import io.s2edit.engine.text.ClipTokenizer;
+import io.s2edit.common.clip.ClipTokenizer;
 import io.s2edit.engine.unet.AttentionContext;
 import io.s2edit.s2edit.attention.AttentionEdit;
 import io.s2edit.s2edit.p2p.CrossReplaceSchedule;

@@ -1,6 +1,6 @@
 package io.s2edit.s2edit.p2p;
 
-import io.s2edit.engine.text.ClipTokenizer;
+import io.s2edit.common.clip.ClipTokenizer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -30,7 +30,7 @@ public final class Equalizer {
     /**
      * All factors 1 for {@code prompt} (usually the target prompt being reweighted).
      *
-     * @throws io.s2edit.engine.text.PromptTooLongException if the prompt does not fit
+     * @throws io.s2edit.common.clip.PromptTooLongException if the prompt does not fit
      */
     public static Equalizer of(ClipTokenizer tokenizer, String prompt) {
         WordIndices words = WordIndices.of(tokenizer, prompt);

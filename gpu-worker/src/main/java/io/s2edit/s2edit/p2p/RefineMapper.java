@@ -1,7 +1,7 @@
 package io.s2edit.s2edit.p2p;
 
-import io.s2edit.engine.text.ClipTokenizer;
-import io.s2edit.engine.text.TokenIds;
+import io.s2edit.common.clip.ClipTokenizer;
+import io.s2edit.common.clip.TokenIds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -42,7 +42,7 @@ public final class RefineMapper {
     /**
      * The mapping of {@code target}'s T positions onto {@code source}'s.
      *
-     * @throws io.s2edit.engine.text.PromptTooLongException if a prompt does not fit
+     * @throws io.s2edit.common.clip.PromptTooLongException if a prompt does not fit
      */
     public static RefineMapping mapping(ClipTokenizer tokenizer, String source, String target) {
         Objects.requireNonNull(tokenizer, "tokenizer");

@@ -1,6 +1,6 @@
 package io.s2edit.s2edit.p2p;
 
-import io.s2edit.engine.text.ClipTokenizer;
+import io.s2edit.common.clip.ClipTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,7 +39,7 @@ public final class ReplaceMapper {
      * position, t a target position.
      *
      * @throws IllegalArgumentException if the word counts differ, a prompt does not fit
-     *                                  ({@link io.s2edit.engine.text.PromptTooLongException}), or a
+     *                                  ({@link io.s2edit.common.clip.PromptTooLongException}), or a
      *                                  swapped word has no tokens
      */
     public static float[][] mapper(ClipTokenizer tokenizer, String source, String target) {

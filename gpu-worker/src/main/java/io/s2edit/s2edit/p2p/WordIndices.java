@@ -1,7 +1,7 @@
 package io.s2edit.s2edit.p2p;
 
-import io.s2edit.engine.text.ClipTokenizer;
-import io.s2edit.engine.text.TokenIds;
+import io.s2edit.common.clip.ClipTokenizer;
+import io.s2edit.common.clip.TokenIds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -50,7 +50,7 @@ public final class WordIndices {
     /**
      * Tokenises {@code prompt} and assigns each of its tokens to a word.
      *
-     * @throws io.s2edit.engine.text.PromptTooLongException if the prompt does not fit
+     * @throws io.s2edit.common.clip.PromptTooLongException if the prompt does not fit
      */
     public static WordIndices of(ClipTokenizer tokenizer, String prompt) {
         Objects.requireNonNull(tokenizer, "tokenizer");

@@ -2,7 +2,7 @@
  * Prompt-to-Prompt (Hertz et al., "Prompt-to-Prompt Image Editing with Cross Attention Control",
  * 2022) at the level of tokens: which token positions a word covers, how the target prompt's
  * tokens map onto the source prompt's, per-token reweighting and the per-step schedule of
- * cross-attention replacement. Pure Java on top of {@link io.s2edit.engine.text.ClipTokenizer};
+ * cross-attention replacement. Pure Java on top of {@link io.s2edit.common.clip.ClipTokenizer};
  * the attention controllers that apply these to the UNet build on them.
  *
  * <p>Every piece mirrors the public implementation (google/prompt-to-prompt:

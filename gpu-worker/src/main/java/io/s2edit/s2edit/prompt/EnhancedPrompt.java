@@ -1,7 +1,7 @@
 package io.s2edit.s2edit.prompt;
 
-import io.s2edit.engine.text.ClipTokenizer;
-import io.s2edit.engine.text.TokenIds;
+import io.s2edit.common.clip.ClipTokenizer;
+import io.s2edit.common.clip.TokenIds;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Matcher;
@@ -116,7 +116,7 @@ public final class EnhancedPrompt {
      * ({@code tokenizer.addTokens("[I]")}), or the placeholder would be split into "[", "i", "]".
      *
      * @throws IllegalArgumentException if the placeholder was not added to the tokenizer
-     * @throws io.s2edit.engine.text.PromptTooLongException if a prompt does not fit
+     * @throws io.s2edit.common.clip.PromptTooLongException if a prompt does not fit
      */
     public Tokens tokenize(ClipTokenizer tokenizer) {
         int tokenId;

@@ -1,7 +1,7 @@
 package io.s2edit.s2edit.stages;
 
+import io.s2edit.common.clip.TokenIds;
 import io.s2edit.engine.pipeline.StableDiffusion;
-import io.s2edit.engine.text.TokenIds;
 import io.s2edit.s2edit.artifact.Artifacts;
 import io.s2edit.s2edit.artifact.TokenEmbeddings;
 import io.s2edit.s2edit.attention.AttentionEdit;

@@ -17,6 +17,8 @@ import ai.djl.training.GradientCollector;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.s2edit.common.clip.ClipTokenizer;
+import io.s2edit.common.clip.TokenIds;
 import io.s2edit.engine.io.SafeTensors;
 import io.s2edit.engine.io.SafeTensorsWriter;
 import io.s2edit.engine.testing.Reference;

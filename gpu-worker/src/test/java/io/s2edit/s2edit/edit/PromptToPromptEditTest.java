@@ -10,7 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
-import io.s2edit.engine.text.ClipTokenizer;
+import io.s2edit.common.clip.ClipTokenizer;
 import io.s2edit.engine.unet.AttentionContext;
 import io.s2edit.engine.testing.Reference;
 import io.s2edit.s2edit.p2p.RefineMapper;

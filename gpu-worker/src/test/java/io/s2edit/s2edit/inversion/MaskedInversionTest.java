@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import io.s2edit.common.clip.TokenIds;
 import io.s2edit.engine.Progress;
-import io.s2edit.engine.text.TokenIds;
 import io.s2edit.s2edit.attention.AttentionEdit;
 import io.s2edit.s2edit.attention.SpatialControl;
 import io.s2edit.s2edit.mask.ObjectMask;

@@ -2,7 +2,7 @@ package io.s2edit.s2edit.p2p;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.s2edit.engine.text.ClipTokenizer;
+import io.s2edit.common.clip.ClipTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.s2edit.engine.text.ClipTokenizer;
-import io.s2edit.engine.text.TokenIds;
+import io.s2edit.common.clip.ClipTokenizer;
+import io.s2edit.common.clip.TokenIds;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

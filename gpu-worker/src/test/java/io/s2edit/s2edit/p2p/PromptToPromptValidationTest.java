@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.s2edit.engine.text.ClipTokenizer;
-import io.s2edit.engine.text.PromptTooLongException;
+import io.s2edit.common.clip.ClipTokenizer;
+import io.s2edit.common.clip.PromptTooLongException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.s2edit.engine.text.ClipTokenizer;
+import io.s2edit.common.clip.ClipTokenizer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.s2edit.engine.text;
+package io.s2edit.common.clip;
 
 import java.net.URISyntaxException;
 import java.net.URL;

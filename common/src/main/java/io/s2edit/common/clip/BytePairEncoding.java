@@ -1,4 +1,4 @@
-package io.s2edit.engine.text;
+package io.s2edit.common.clip;
 
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,4 +1,4 @@
-package io.s2edit.engine.text;
+package io.s2edit.common.clip;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,4 @@
-package io.s2edit.engine.text;
+package io.s2edit.common.clip;
 
 /**
  * A token matched as a whole in the prompt before any BPE, like HF's {@code AddedToken}: the

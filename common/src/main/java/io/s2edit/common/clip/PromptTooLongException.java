@@ -1,4 +1,4 @@
-package io.s2edit.engine.text;
+package io.s2edit.common.clip;
 
 /**
  * A prompt that does not fit the text encoder's positions. Prompts are rejected rather than
