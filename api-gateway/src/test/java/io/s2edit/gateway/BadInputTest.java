@@ -104,7 +104,17 @@ class BadInputTest {
         f.put("invert", "{}");
         f.put("edits", "[{\"target_prompts\": [\"a photo of a lady with bangs\"]}]");
         problem(Fixtures.postIdentity(f, Fixtures.png(16, 16, 5)).then(), 422, "identity-token-missing",
-                "edits.target_prompts[0]", "exactly once");
+                "edits[0].target_prompts[0]", "exactly once");
+    }
+
+    @Test
+    void badValueInALaterEditNamesItsElement() {
+        Map<String, String> f = Fixtures.fields();
+        f.put("invert", "{}");
+        f.put("edits", "[{\"target_prompts\": [\"a photo of a [I] lady with bangs\"]},"
+                + " {\"target_prompts\": [\"a photo of a [I] lady with a hat\"], \"steps\": 0}]");
+        problem(Fixtures.postIdentity(f, Fixtures.png(16, 16, 7)).then(), 422, "invalid-value", "edits[1].steps",
+                "steps must be between 1 and 100, got 0");
     }
 
     @Test

@@ -98,8 +98,7 @@ public class SubmissionService {
         FineTuneOptions ftOptions = Optional.ofNullable(json.parse(form.options, FineTuneOptions.class, "options"))
                 .orElse(FineTuneOptions.defaults());
         InvertOptions invOptions = json.parse(form.invert, InvertOptions.class, "invert");
-        List<EditOptions> edits = json.parse(form.edits,
-                json.mapper().getTypeFactory().constructCollectionType(List.class, EditOptions.class), "edits");
+        List<EditOptions> edits = json.parseList(form.edits, EditOptions.class, "edits");
         edits = edits == null ? List.of() : edits;
         for (int i = 0; i < edits.size(); i++) {
             promptLengths.requireFits("edits[" + i + "]", edits.get(i));
