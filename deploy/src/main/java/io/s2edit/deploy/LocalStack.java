@@ -156,6 +156,7 @@ public final class LocalStack implements AutoCloseable {
         env.put("QUARKUS_HTTP_PORT", Integer.toString(options.port()));
         // loopback only: webhooks to loopback are allowed below, the API must not be a relay for others
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
+        env.put("QUARKUS_HTTP_BODY_UPLOADS_DIRECTORY", options.data().resolve("uploads").toString());
         env.put("QUARKUS_DATASOURCE_JDBC_URL", postgres.jdbcUrl(DATABASE));
         env.put("QUARKUS_DATASOURCE_USERNAME", PostgresServer.SUPERUSER);
         env.put("QUARKUS_DATASOURCE_PASSWORD", "unused-trust-auth");
