@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Command-line options of the form {@code --name value} (repeatable) and {@code --flag}. Unknown
@@ -37,8 +38,8 @@ final class Args {
                 }
                 args.values.computeIfAbsent(name, k -> new ArrayList<>()).add(argv[++i]);
             } else {
-                List<String> valid = new ArrayList<>();
-                options.forEach(o -> valid.add("--" + o));
+                Set<String> valid = new TreeSet<>(); // sorted: the sets' own order is a hash order
+                options.forEach(o -> valid.add("--" + o + " VALUE"));
                 flags.forEach(f -> valid.add("--" + f));
                 throw new UsageException(command + ": unknown option '" + arg + "'; valid options: " + String.join(", ", valid));
             }
