@@ -103,11 +103,17 @@ public final class PromptRules {
 
     /**
      * How often {@code word} occurs in {@code prompt} as a whole word, ignoring case: "man" is
-     * in "a photo of a man" but not in "a photo of a woman" or "a mannequin".
+     * in "a photo of a man" but not in "a photo of a woman" or "a mannequin". A phrase ("red
+     * car") matches with any white space between its words.
      */
     public static int countWord(String prompt, String word) {
-        Pattern p = Pattern.compile("(?<![\\p{L}\\p{N}])" + Pattern.quote(word) + "(?![\\p{L}\\p{N}])",
-                Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
+        StringBuilder regex = new StringBuilder("(?<![\\p{L}\\p{N}])");
+        String[] parts = word.strip().split("\\s+");
+        for (int i = 0; i < parts.length; i++) {
+            regex.append(i == 0 ? "" : "\\s+").append(Pattern.quote(parts[i]));
+        }
+        regex.append("(?![\\p{L}\\p{N}])");
+        Pattern p = Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
         Matcher m = p.matcher(replaceTokens(prompt, " "));
         int n = 0;
         while (m.find()) {

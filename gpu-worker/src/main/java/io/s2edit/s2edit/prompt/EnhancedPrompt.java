@@ -2,9 +2,8 @@ package io.s2edit.s2edit.prompt;
 
 import io.s2edit.common.clip.ClipTokenizer;
 import io.s2edit.common.clip.TokenIds;
-import java.util.Locale;
+import io.s2edit.common.prompts.PromptRules;
 import java.util.Objects;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -57,13 +56,13 @@ public final class EnhancedPrompt {
             throw new IllegalArgumentException("the prompt is empty; write it with the placeholder " + token
                     + " before the object word, e.g. \"a photo of a " + token + " lady\"");
         }
-        int count = count(prompt, token);
+        int count = PromptRules.count(prompt, token);
         if (count != 1) {
             throw new IllegalArgumentException("prompt \"" + prompt + "\" must contain the placeholder " + token
                     + " exactly once (e.g. \"a photo of a " + token + " lady\"), but it appears " + count + " times");
         }
         for (Placeholder other : Placeholder.values()) {
-            if (other != placeholder && count(prompt, other.text()) > 0) {
+            if (other != placeholder && PromptRules.count(prompt, other.text()) > 0) {
                 throw new IllegalArgumentException("prompt \"" + prompt + "\" contains " + other.text() + " as well as "
                         + token + "; a fine-tuning prompt carries one placeholder (" + Placeholder.IDENTITY.text()
                         + " on the source image, " + Placeholder.ATTRIBUTE.text() + " on the reference image)");
@@ -74,11 +73,11 @@ public final class EnhancedPrompt {
                     + " object " + token + " stands for (\"lady\" in \"a photo of a " + token + " lady\")");
         }
         String word = objectWord.strip();
-        if (count(word, Placeholder.IDENTITY.text()) + count(word, Placeholder.ATTRIBUTE.text()) > 0) {
+        if (PromptRules.count(word, Placeholder.IDENTITY.text()) + PromptRules.count(word, Placeholder.ATTRIBUTE.text()) > 0) {
             throw new IllegalArgumentException("the object word \"" + word + "\" must be a word of the prompt, not a placeholder");
         }
         String plain = prompt.replaceFirst("(?i)\\s*" + Pattern.quote(token) + "\\s*", " ").strip();
-        int words = wordCount(plain, word);
+        int words = PromptRules.countWord(plain, word);
         if (words != 1) {
             throw new IllegalArgumentException("the object word \"" + word + "\" must occur exactly once as a word in prompt \""
                     + prompt + "\", but it occurs " + words + " times" + (words == 0
@@ -172,31 +171,6 @@ public final class EnhancedPrompt {
         public int[] plainObjectPositions() {
             return plainObjectPositions.clone();
         }
-    }
-
-    private static int count(String text, String literal) {
-        String haystack = text.toLowerCase(Locale.ROOT);
-        String needle = literal.toLowerCase(Locale.ROOT);
-        int n = 0;
-        for (int at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length())) {
-            n++;
-        }
-        return n;
-    }
-
-    private static int wordCount(String text, String word) {
-        String[] parts = word.split("\\s+");
-        StringBuilder regex = new StringBuilder("(?<![\\p{L}\\p{N}])");
-        for (int i = 0; i < parts.length; i++) {
-            regex.append(i == 0 ? "" : "\\s+").append(Pattern.quote(parts[i]));
-        }
-        regex.append("(?![\\p{L}\\p{N}])");
-        Matcher m = Pattern.compile(regex.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE).matcher(text);
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
     }
 
     @Override
