@@ -33,13 +33,19 @@ class DefaultS2EditStagesTest {
     @TempDir
     Path dir;
 
-    @Test
-    void chainWritesArtifactsAndEditsReproduceFromArtifactsAlone() throws Exception {
-        Path model = Reference.root().resolve("tiny");
+    /** The tiny checkpoint's reference text-to-image output as a PNG: the source of every chain here. */
+    private Path sourceImage() throws Exception {
         Path image = dir.resolve("source.png");
         try (NDManager m = NDManager.newBaseManager()) {
             Images.writePng(Images.toImage(Reference.open("tiny").tensor("t2i.image", m)), image);
         }
+        return image;
+    }
+
+    @Test
+    void chainWritesArtifactsAndEditsReproduceFromArtifactsAlone() throws Exception {
+        Path model = Reference.root().resolve("tiny");
+        Path image = sourceImage();
         S2EditStages stages = new DefaultS2EditStages();
         String source = "a photo of a [I] cat on a red sofa";
         FineTuneInput fineTune = new FineTuneInput(image, source, "cat", null, null, 2, 2e-6, 7, true, true, true, 0.1, 0.3,
@@ -84,10 +90,7 @@ class DefaultS2EditStagesTest {
     @Test
     void editRefusesStepsOtherThanTheInversions() throws Exception {
         Path model = Reference.root().resolve("tiny");
-        Path image = dir.resolve("source.png");
-        try (NDManager m = NDManager.newBaseManager()) {
-            Images.writePng(Images.toImage(Reference.open("tiny").tensor("t2i.image", m)), image);
-        }
+        Path image = sourceImage();
         S2EditStages stages = new DefaultS2EditStages();
         String source = "a photo of a [I] cat";
         try (NDManager m = NDManager.newBaseManager(); StableDiffusion tuned = StableDiffusion.load(model, m)) {
